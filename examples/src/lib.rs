@@ -1,1 +1,5 @@
-//! Runnable examples for the connector SDK; see the `examples/` targets.
+//! Runnable examples for the connector SDK: the `sync` command line
+//! (`examples/sync/`), a custom connector (`examples/custom_connector.rs`)
+//! and benchmarks. The README below is compiled as a doc test, so its
+//! library example stays correct.
+#![doc = include_str!("../../README.md")]

@@ -110,6 +110,9 @@ pub struct SyncReport {
     pub documents_deleted: u64,
     /// The first failures (see [`RunnerOptions::max_reported_failures`]).
     pub failures: Vec<DocumentFailure>,
+    /// Why deletion detection was skipped, when the id listing failed
+    /// (nothing is reported deleted from a partial listing).
+    pub deletions_skipped: Option<String>,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -339,7 +342,15 @@ impl SyncRunner {
         let result = self.pump(stream, &mut run).await;
         let result = match result {
             Ok(()) if self.options.detect_deletions => match connector.as_slim() {
-                Some(slim) => self.detect_deletions(slim, &mut run).await,
+                Some(slim) => match self.list_ids(slim).await {
+                    Ok(seen) => self.apply_deletions(seen, &mut run).await,
+                    Err(e) if e.kind() == ErrorKind::Cancelled => Err(e),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "id listing failed; deletion detection skipped");
+                        report.deletions_skipped = Some(e.to_string());
+                        Ok(())
+                    }
+                },
                 None => Ok(()),
             },
             other => other,
@@ -505,12 +516,9 @@ impl SyncRunner {
         Ok(())
     }
 
-    async fn detect_deletions(
-        &self,
-        slim: &dyn crate::SlimConnector,
-        run: &mut Run<'_>,
-    ) -> Result<()> {
-        // Every id first: a listing that fails half-way must delete nothing.
+    /// Every id the source lists now. A listing that fails half-way is an
+    /// error, so that nothing is reported deleted from a partial list.
+    async fn list_ids(&self, slim: &dyn crate::SlimConnector) -> Result<IdSet> {
         let mut seen = IdSet::default();
         let mut ids = slim.slim();
         loop {
@@ -528,7 +536,11 @@ impl SyncRunner {
                 }
             }
         }
-        drop(ids);
+        Ok(seen)
+    }
+
+    /// Report and remove the committed ids not in `seen`.
+    async fn apply_deletions(&self, seen: IdSet, run: &mut Run<'_>) -> Result<()> {
         let mut missing = Vec::new();
         run.index
             .for_each_missing(self.store.as_ref(), &self.connection_id, &seen, |id| {

@@ -1,0 +1,109 @@
+//! The command line: one subcommand per source, each with the common flags.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+/// Sync a source into a JSONL (or CSV) file, resumably and incrementally.
+#[derive(Debug, Parser)]
+#[command(name = "sync", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub source: Source,
+}
+
+/// The sources this binary knows.
+#[derive(Debug, Subcommand)]
+pub enum Source {
+    /// A local directory.
+    Fs(FsArgs),
+}
+
+impl Source {
+    pub fn common(&self) -> &CommonArgs {
+        match self {
+            Source::Fs(a) => &a.common,
+        }
+    }
+}
+
+/// Flags every source takes.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Output file: `.csv` writes CSV, anything else JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Directory for the sync state; with it a second run resumes an
+    /// interrupted sync or syncs only what changed. Without it every run
+    /// is a full sync that rewrites the output.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// Sync only what changed since this time (RFC 3339, e.g. 2026-01-31T00:00:00Z).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time, conflicts_with = "full")]
+    pub since: Option<DateTime<Utc>>,
+
+    /// Read the whole source again instead of only what changed since the
+    /// last sync (unchanged documents are still not rewritten).
+    #[arg(long)]
+    pub full: bool,
+
+    /// Requests per second for HTTP sources (default: the source's own quota).
+    #[arg(long, value_name = "RPS", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Name of this connection in the state directory and events
+    /// (default: derived from the source and its location).
+    #[arg(long, value_name = "ID")]
+    pub connection_id: Option<String>,
+
+    /// Write `{"id":…,"deleted":true}` lines for documents gone from the source.
+    #[arg(long)]
+    pub tombstones: bool,
+
+    /// Skip listing the source's ids to detect deletions.
+    #[arg(long)]
+    pub no_deletions: bool,
+
+    /// Print events as JSON lines on stderr instead of progress output.
+    #[arg(long)]
+    pub json_events: bool,
+}
+
+/// `fs`: a local directory.
+#[derive(Debug, Args)]
+pub struct FsArgs {
+    /// The directory to sync.
+    #[arg(long, value_name = "DIR")]
+    pub path: PathBuf,
+
+    /// Leave out paths matching this gitignore-style pattern (repeatable).
+    #[arg(long = "ignore", value_name = "PATTERN")]
+    pub ignore: Vec<String>,
+
+    /// Include hidden files and directories.
+    #[arg(long)]
+    pub hidden: bool,
+
+    /// Text files over this many bytes are reported as failures.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
+    pub max_text_bytes: u64,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{e}; expected RFC 3339 such as 2026-01-31T00:00:00Z"))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err("expected a positive number of requests per second, e.g. 10".into()),
+    }
+}
