@@ -120,7 +120,7 @@ fn heading(line: &str) -> Option<String> {
     if bytes.len() >= 4
         && bytes[0] == b'h'
         && (b'1'..=b'6').contains(&bytes[1])
-        && &line[2..4] == ". "
+        && &bytes[2..4] == b". "
     {
         let level = usize::from(bytes[1] - b'0');
         return Some(format!("{} {}", "#".repeat(level), inline(&line[4..])));
