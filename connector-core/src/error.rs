@@ -81,6 +81,7 @@ pub struct Error {
     message: String,
     request: Option<String>,
     retry_after: Option<Duration>,
+    status: Option<u16>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -95,6 +96,7 @@ impl Error {
             message: message.into(),
             request: None,
             retry_after: None,
+            status: None,
             source: None,
         }
     }
@@ -130,6 +132,12 @@ impl Error {
         self
     }
 
+    /// Attach the HTTP status the server answered with.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
     /// Attach the lower-level cause. Its `Display` becomes part of ours, so it
     /// must not contain a secret either.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -151,6 +159,12 @@ impl Error {
     /// The message, without kind prefix or request.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The HTTP status of the failed response, when there was one
+    /// (a connector tells `410 Gone` from other errors with it).
+    pub fn status(&self) -> Option<u16> {
+        self.status
     }
 
     /// The failed request as `METHOD URL`, when there was one.
@@ -194,6 +208,9 @@ impl fmt::Debug for Error {
         }
         if let Some(wait) = &self.retry_after {
             s.field("retry_after", wait);
+        }
+        if let Some(status) = &self.status {
+            s.field("status", status);
         }
         if let Some(source) = &self.source {
             s.field("source", &source.to_string());

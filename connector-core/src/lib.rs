@@ -52,8 +52,12 @@
 pub mod checkpoint;
 pub mod connector;
 pub mod content_index;
+#[cfg(feature = "http")]
+pub mod credentials;
 pub mod document;
 pub mod error;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod runner;
 pub mod sink;
 

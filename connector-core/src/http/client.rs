@@ -1,0 +1,627 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use tracing::Instrument;
+use url::Url;
+
+use super::counters::{Counters, HttpCounters};
+use super::error::from_status;
+use super::rate_limit::{Limiter, RateLimit};
+use super::retry::{GiveUp, RetryPolicy, retryable_status, server_wait};
+use super::url::{check_base_url, is_loopback, same_origin, without_query};
+use crate::credentials::{CredentialProvider, SharedCredentials};
+use crate::{Error, ErrorKind, Result};
+
+/// Most of an error body read to explain a failure.
+const ERROR_BODY_LIMIT: usize = 16 * 1024;
+
+/// An HTTP client for one source: base URL, credentials, rate limit, retry.
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    source: String,
+    credentials: Option<SharedCredentials>,
+    limiter: Limiter,
+    retry: RetryPolicy,
+    counters: Arc<Counters>,
+    max_body: u64,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("source", &self.inner.source)
+            .field("base", &without_query(&self.inner.base))
+            .field("credentials", &self.inner.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures an [`HttpClient`]; see [`HttpClient::builder`].
+#[must_use]
+pub struct HttpClientBuilder {
+    source: String,
+    base: String,
+    credentials: Option<SharedCredentials>,
+    rate: Option<RateLimit>,
+    retry: RetryPolicy,
+    connect_timeout: Duration,
+    timeout: Duration,
+    max_body: u64,
+    user_agent: Option<String>,
+    headers: HeaderMap,
+}
+
+impl HttpClientBuilder {
+    /// Authenticate requests to the base URL's origin with `credentials`.
+    pub fn credentials(mut self, credentials: impl CredentialProvider + 'static) -> Self {
+        self.credentials = Some(Arc::new(credentials));
+        self
+    }
+
+    /// Authenticate with an already shared provider.
+    pub fn shared_credentials(mut self, credentials: SharedCredentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Limit requests to this budget (no limit when never called).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate = Some(limit);
+        self
+    }
+
+    /// Replace the rate limit, `None` for none.
+    pub fn rate_limit_opt(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate = limit;
+        self
+    }
+
+    /// How failed requests are retried.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Time allowed to open a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for a whole request, body included (default 120 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Largest body [`Response::bytes`] and [`Response::json`] read
+    /// (default 64 MiB); larger bodies are an error, not a truncation.
+    pub fn max_body_bytes(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Replace the `User-Agent` (default `connector-sdk/<version> (<source>)`).
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// A header sent with every request (not secrets: use credentials).
+    pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers.insert(name, HeaderValue::from_static(value));
+        self
+    }
+
+    /// Build the client; fails on a bad base URL.
+    pub fn build(self) -> Result<HttpClient> {
+        let base = check_base_url(&format!("{} base URL", self.source), &self.base)?;
+        let agent = self.user_agent.unwrap_or_else(|| {
+            format!(
+                "connector-sdk/{} ({})",
+                env!("CARGO_PKG_VERSION"),
+                self.source
+            )
+        });
+        let http = reqwest::Client::builder()
+            .user_agent(agent)
+            .default_headers(self.headers)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .redirect(redirect_policy())
+            .build()
+            .map_err(|e| {
+                Error::new(ErrorKind::Config, "cannot build the HTTP client").with_source(e)
+            })?;
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                source: self.source,
+                credentials: self.credentials,
+                limiter: Limiter::new(self.rate),
+                retry: self.retry,
+                counters: Arc::new(Counters::default()),
+                max_body: self.max_body,
+            }),
+        })
+    }
+}
+
+/// Follow up to 10 redirects, never from https down to plain http (except
+/// loopback). reqwest itself drops `Authorization` and cookies when a
+/// redirect changes host, which pre-signed download URLs rely on.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 10 {
+            attempt.error("more than 10 redirects")
+        } else if attempt.url().scheme() != "https" && !is_loopback(attempt.url()) {
+            attempt.error("refused a redirect to a plain http:// URL")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+impl HttpClient {
+    /// Start configuring a client for `source` (named in errors and the
+    /// `User-Agent`) whose requests go to `base_url`.
+    pub fn builder(source: impl Into<String>, base_url: impl Into<String>) -> HttpClientBuilder {
+        HttpClientBuilder {
+            source: source.into(),
+            base: base_url.into(),
+            credentials: None,
+            rate: None,
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(120),
+            max_body: 64 * 1024 * 1024,
+            user_agent: None,
+            headers: HeaderMap::new(),
+        }
+    }
+
+    /// The base URL requests are relative to.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The source name given to [`builder`](Self::builder).
+    pub fn source(&self) -> &str {
+        &self.inner.source
+    }
+
+    /// What the client (and its clones) did so far.
+    pub fn counters(&self) -> HttpCounters {
+        self.inner.counters.snapshot()
+    }
+
+    /// Resolve `path` against the base URL: a path is appended to the base
+    /// URL's path (`https://x/wiki` + `/rest/api/content`); an absolute URL
+    /// (a next-page link) is taken as is, after the same scheme checks.
+    pub fn url(&self, path: &str) -> Result<Url> {
+        if path.starts_with("https://") || path.starts_with("http://") {
+            return check_base_url(&format!("{} link", self.inner.source), path);
+        }
+        let base = self.inner.base.as_str().trim_end_matches('/');
+        let joined = format!("{base}/{}", path.trim_start_matches('/'));
+        Url::parse(&joined)
+            .map_err(|e| Error::config(format!("cannot form a URL from {base} and {path:?}: {e}")))
+    }
+
+    /// A `GET` (idempotent: retried).
+    pub fn get(&self, path: &str) -> Request<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// A `POST` (not retried unless marked [`idempotent`](Request::idempotent)).
+    pub fn post(&self, path: &str) -> Request<'_> {
+        self.request(Method::POST, path)
+    }
+
+    /// A request with any method; GET, HEAD, PUT, DELETE and OPTIONS are
+    /// idempotent by default.
+    pub fn request(&self, method: Method, path: &str) -> Request<'_> {
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
+        Request {
+            client: self,
+            method,
+            url: self.url(path),
+            headers: HeaderMap::new(),
+            body: None,
+            idempotent,
+            authenticate: true,
+        }
+    }
+}
+
+/// One request being configured; [`send`](Self::send) runs it with rate
+/// limiting, authentication and retry.
+#[must_use]
+pub struct Request<'c> {
+    client: &'c HttpClient,
+    method: Method,
+    url: Result<Url>,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    idempotent: bool,
+    authenticate: bool,
+}
+
+impl Request<'_> {
+    /// Append query parameters (encoded).
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        if let Ok(url) = &mut self.url {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in pairs {
+                q.append_pair(k.as_ref(), v.as_ref());
+            }
+        }
+        self
+    }
+
+    /// Set a header (not for secrets: those come from the credentials).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Send `body` as JSON.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(bytes) => {
+                self.body = Some(Bytes::from(bytes));
+                self.headers
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            Err(e) => self.url = Err(Error::decode("cannot encode the request body", e)),
+        }
+        self
+    }
+
+    /// Mark a request safe to send twice (a read-only search `POST`).
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// Send without the client's credentials (a pre-signed URL).
+    pub fn without_credentials(mut self) -> Self {
+        self.authenticate = false;
+        self
+    }
+
+    /// Send and parse a JSON answer.
+    pub async fn fetch_json<T: DeserializeOwned>(self) -> Result<T> {
+        self.send().await?.json().await
+    }
+
+    /// Send, retrying as the policy allows; any non-2xx answer is an error
+    /// of the matching kind with the request and the server's reason.
+    pub async fn send(self) -> Result<Response> {
+        let url = self.url?;
+        let shown = without_query(&url);
+        let span = tracing::info_span!(
+            "http",
+            method = %self.method,
+            host = url.host_str().unwrap_or(""),
+            path = url.path(),
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let exchange = Exchange {
+            inner: &self.client.inner,
+            method: self.method,
+            url,
+            shown,
+            headers: self.headers,
+            body: self.body,
+            idempotent: self.idempotent,
+            authenticate: self.authenticate,
+        };
+        exchange.run().instrument(span).await
+    }
+}
+
+/// One request's attempts.
+struct Exchange<'c> {
+    inner: &'c Inner,
+    method: Method,
+    url: Url,
+    shown: String,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    idempotent: bool,
+    authenticate: bool,
+}
+
+impl Exchange<'_> {
+    async fn run(self) -> Result<Response> {
+        let inner = self.inner;
+        let started = Instant::now();
+        let mut schedule = inner.retry.schedule();
+        let credentials = inner
+            .credentials
+            .as_ref()
+            .filter(|_| self.authenticate && same_origin(&self.url, &inner.base));
+        let mut refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let waited = inner.limiter.acquire().await;
+            if waited > Duration::from_millis(1) {
+                inner.counters.waited(waited);
+            }
+            let auth = match credentials {
+                Some(c) => Some(c.authorization().await?),
+                None => None,
+            };
+            let request = self.build(auth.as_ref())?;
+            inner.counters.request();
+            let sent = Instant::now();
+            let outcome = inner.http.execute(request).await;
+            let span = tracing::Span::current();
+            span.record("attempt", attempt);
+            span.record("elapsed_ms", sent.elapsed().as_millis() as u64);
+            let (error, server_wait) = match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    span.record("status", status.as_u16());
+                    inner.limiter.observe(status, response.headers());
+                    if status.is_success() {
+                        return Ok(Response {
+                            inner: response,
+                            request: format!("{} {}", self.method, self.shown),
+                            counters: inner.counters.clone(),
+                            max_body: inner.max_body,
+                        });
+                    }
+                    if status == StatusCode::UNAUTHORIZED && !refreshed {
+                        if let (Some(c), Some(rejected)) = (credentials, auth.as_ref()) {
+                            refreshed = true;
+                            if c.refresh(rejected).await? {
+                                tracing::debug!("credentials refreshed after 401; sending again");
+                                continue;
+                            }
+                        }
+                    }
+                    let wait = server_wait(status, response.headers());
+                    if matches!(status.as_u16(), 429 | 503) {
+                        inner.counters.throttled();
+                        if let Some(wait) = wait {
+                            inner.limiter.pause(wait.min(inner.retry.max_retry_after));
+                        }
+                    }
+                    let body = read_capped(response, ERROR_BODY_LIMIT).await;
+                    let mut error = from_status(
+                        &inner.source,
+                        self.method.as_str(),
+                        &self.shown,
+                        status,
+                        &body,
+                    );
+                    if let Some(wait) = wait {
+                        error = error.with_retry_after(wait);
+                    }
+                    if !retryable_status(status) {
+                        return Err(error);
+                    }
+                    (error, wait)
+                }
+                Err(e) => (self.transport_error(e), None),
+            };
+            if !self.idempotent || !error.is_temporary() {
+                return Err(error);
+            }
+            match schedule.next_delay(server_wait, started.elapsed()) {
+                Ok(delay) => {
+                    inner.counters.retry();
+                    tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+                    let slept = Instant::now();
+                    tokio::time::sleep(delay).await;
+                    inner.counters.waited(slept.elapsed());
+                }
+                Err(GiveUp::Exhausted) => {
+                    return Err(error.context(format_args!("gave up after {attempt} attempts")));
+                }
+                Err(GiveUp::WaitTooLong(wait)) => {
+                    return Err(error.context(format_args!(
+                        "the server asked to wait {}s, longer than allowed",
+                        wait.as_secs()
+                    )));
+                }
+            }
+        }
+    }
+
+    fn build(&self, auth: Option<&SecretString>) -> Result<reqwest::Request> {
+        let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
+        *request.headers_mut() = self.headers.clone();
+        if let Some(auth) = auth {
+            let mut value = HeaderValue::from_str(auth.expose_secret()).map_err(|_| {
+                Error::new(
+                    ErrorKind::Auth,
+                    "the credential is not a valid header value",
+                )
+            })?;
+            value.set_sensitive(true);
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        if let Some(body) = &self.body {
+            *request.body_mut() = Some(body.clone().into());
+        }
+        Ok(request)
+    }
+
+    fn transport_error(&self, e: reqwest::Error) -> Error {
+        let host = self.url.host_str().unwrap_or("");
+        let (kind, what) = if e.is_timeout() {
+            (ErrorKind::Transient, format!("request to {host} timed out"))
+        } else if e.is_connect() {
+            (ErrorKind::Transient, format!("cannot connect to {host}"))
+        } else if e.is_redirect() {
+            (ErrorKind::Http, format!("redirect from {host} refused"))
+        } else if e.is_body() || e.is_decode() {
+            (
+                ErrorKind::Transient,
+                format!("connection to {host} broke mid-response"),
+            )
+        } else {
+            (ErrorKind::Transient, format!("request to {host} failed"))
+        };
+        // reqwest's own message may quote the URL with its query: drop it.
+        Error::new(kind, what)
+            .with_request(self.method.as_str(), &self.shown)
+            .with_source(e.without_url())
+    }
+}
+
+/// A successful (2xx) response.
+#[derive(Debug)]
+pub struct Response {
+    inner: reqwest::Response,
+    request: String,
+    counters: Arc<Counters>,
+    max_body: u64,
+}
+
+impl Response {
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.inner.status().as_u16()
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.inner.headers()
+    }
+
+    /// A header as text, when present and readable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.inner.headers().get(name)?.to_str().ok()
+    }
+
+    /// The final URL, after redirects.
+    pub fn url(&self) -> &Url {
+        self.inner.url()
+    }
+
+    /// The declared body length, when the server sent one.
+    pub fn content_length(&self) -> Option<u64> {
+        self.inner.content_length()
+    }
+
+    /// The whole body, refused when over the client's
+    /// [`max_body_bytes`](HttpClientBuilder::max_body_bytes).
+    pub async fn bytes(self) -> Result<Bytes> {
+        let cap = self.max_body;
+        self.bytes_capped(cap).await
+    }
+
+    /// The whole body, refused when over `cap` bytes (checked against the
+    /// declared length first, then while reading).
+    pub async fn bytes_capped(self, cap: u64) -> Result<Bytes> {
+        let request = self.request.clone();
+        let too_big = |n: u64| {
+            Error::new(
+                ErrorKind::Http,
+                format!("response body of {n} bytes is over the {cap}-byte limit"),
+            )
+            .with_request_line(&request)
+        };
+        if let Some(declared) = self.content_length().filter(|n| *n > cap) {
+            return Err(too_big(declared));
+        }
+        let mut body = Vec::with_capacity(self.content_length().unwrap_or(0).min(cap) as usize);
+        let mut stream = std::pin::pin!(self.bytes_stream());
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            if (body.len() + chunk.len()) as u64 > cap {
+                return Err(too_big((body.len() + chunk.len()) as u64));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(body))
+    }
+
+    /// The body as UTF-8 text (invalid sequences replaced).
+    pub async fn text(self) -> Result<String> {
+        let bytes = self.bytes().await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The body parsed as JSON; a body that does not match `T` is a
+    /// [`Decode`](ErrorKind::Decode) error naming the request.
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
+        let request = self.request.clone();
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::decode("the response is not the JSON expected", e).with_request_line(&request)
+        })
+    }
+
+    /// The body as a stream of chunks, for bodies too large to hold.
+    pub fn bytes_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+        let request = self.request;
+        let counters = self.counters;
+        self.inner.bytes_stream().map(move |chunk| match chunk {
+            Ok(chunk) => {
+                counters.bytes(chunk.len());
+                Ok(chunk)
+            }
+            Err(e) => Err(Error::new(
+                ErrorKind::Transient,
+                "the connection broke while reading the body",
+            )
+            .with_request_line(&request)
+            .with_source(e.without_url())),
+        })
+    }
+}
+
+/// Read at most `cap` bytes of a body, for error messages; errors reading
+/// it only lose the detail.
+async fn read_capped(response: reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = cap.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= cap {
+            break;
+        }
+    }
+    body
+}
+
+trait WithRequestLine {
+    fn with_request_line(self, line: &str) -> Self;
+}
+
+impl WithRequestLine for Error {
+    fn with_request_line(self, line: &str) -> Self {
+        match line.split_once(' ') {
+            Some((method, url)) => self.with_request(method, url),
+            None => self,
+        }
+    }
+}

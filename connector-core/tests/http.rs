@@ -1,0 +1,457 @@
+//! The HTTP layer against a real HTTP server (wiremock): retry, Retry-After,
+//! no retry on client errors, 401 refresh, redirects, body caps, rate limits.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use connector_core::credentials::{Bearer, CredentialProvider, ExposeSecret, SecretString};
+use connector_core::http::{HttpClient, RateLimit, RetryPolicy};
+use connector_core::{ErrorKind, Result};
+use wiremock::matchers::{header, header_exists, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+fn fast_retry() -> RetryPolicy {
+    RetryPolicy::default().with_delays(Duration::from_millis(5), Duration::from_millis(20))
+}
+
+fn client(server: &MockServer) -> HttpClient {
+    HttpClient::builder("test", server.uri())
+        .credentials(Bearer::new("s3cr3t-token"))
+        .retry(fast_retry())
+        .build()
+        .expect("a loopback base URL is accepted")
+}
+
+/// Answers with the given statuses in turn, then 200.
+struct Sequence {
+    statuses: Vec<(u16, Option<&'static str>)>,
+    calls: AtomicUsize,
+}
+
+impl Sequence {
+    fn new(statuses: Vec<(u16, Option<&'static str>)>) -> Self {
+        Self {
+            statuses,
+            calls: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Respond for Sequence {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        match self.statuses.get(n) {
+            Some((status, retry_after)) => {
+                let mut t = ResponseTemplate::new(*status).set_body_json(
+                    serde_json::json!({"errorMessages": ["slow down"], "errors": {}}),
+                );
+                if let Some(wait) = retry_after {
+                    t = t.insert_header("Retry-After", *wait);
+                }
+                t
+            }
+            None => ResponseTemplate::new(200).set_body_json(serde_json::json!({"ok": true})),
+        }
+    }
+}
+
+#[tokio::test]
+async fn sends_credentials_user_agent_and_joins_paths() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/wiki/rest/api/space"))
+        .and(query_param("limit", "25"))
+        .and(header("authorization", "Bearer s3cr3t-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"results": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder("test", format!("{}/wiki/", server.uri()))
+        .credentials(Bearer::new("s3cr3t-token"))
+        .build()
+        .unwrap();
+    let body: serde_json::Value = client
+        .get("/rest/api/space")
+        .query(&[("limit", "25")])
+        .fetch_json()
+        .await
+        .unwrap();
+    assert_eq!(body["results"], serde_json::json!([]));
+    let received = server.received_requests().await.unwrap();
+    let agent = received[0]
+        .headers
+        .get("user-agent")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        agent.starts_with("connector-sdk/") && agent.contains("(test)"),
+        "{agent}"
+    );
+    let counters = client.counters();
+    assert_eq!((counters.requests, counters.retries), (1, 0));
+    assert!(counters.bytes > 0);
+}
+
+#[tokio::test]
+async fn retries_server_errors_then_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Sequence::new(vec![
+            (503, None),
+            (502, None),
+            (500, None),
+            (504, None),
+        ]))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let body: serde_json::Value = client.get("/x").fetch_json().await.unwrap();
+    assert_eq!(body["ok"], true);
+    let c = client.counters();
+    assert_eq!((c.requests, c.retries, c.throttled), (5, 4, 1));
+}
+
+#[tokio::test]
+async fn honours_retry_after_seconds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Sequence::new(vec![(429, Some("1"))]))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let started = Instant::now();
+    client.get("/x").send().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+    let c = client.counters();
+    assert_eq!((c.requests, c.throttled), (2, 1));
+    assert!(c.throttled_time >= Duration::from_millis(950));
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_fails_with_the_wait() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Sequence::new(vec![(429, Some("3600"))]))
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder("test", server.uri())
+        .retry(fast_retry().with_max_retry_after(Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    let err = client.get("/x").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(err.status(), Some(429));
+}
+
+#[tokio::test]
+async fn a_429_storm_without_retry_after_slows_down_and_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Sequence::new(vec![(429, None); 5]))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.get("/x").send().await.unwrap();
+    let c = client.counters();
+    assert_eq!((c.requests, c.retries, c.throttled), (6, 5, 5));
+}
+
+#[tokio::test]
+async fn client_errors_are_never_retried() {
+    for status in [400u16, 401, 403, 404] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_json(serde_json::json!({"errorMessages": ["nope"], "errors": {}})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .get("/rest/x")
+            .query(&[("token", "QUERY-SECRET")])
+            .send()
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("HTTP {status}")) && text.contains("nope"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("GET {}/rest/x", server.uri())),
+            "{text}"
+        );
+        assert!(
+            !text.contains("QUERY-SECRET") && !text.contains("s3cr3t"),
+            "{text}"
+        );
+        assert_eq!(err.status(), Some(status));
+    }
+}
+
+#[tokio::test]
+async fn post_is_retried_only_when_marked_idempotent() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Sequence::new(vec![(503, None)]))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client
+        .post("/search")
+        .json(&serde_json::json!({"q": 1}))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transient);
+    client
+        .post("/search")
+        .json(&serde_json::json!({"q": 1}))
+        .idempotent(true)
+        .send()
+        .await
+        .unwrap();
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[1].body, br#"{"q":1}"#);
+}
+
+/// A credential that changes once on refresh, and counts refreshes.
+#[derive(Debug, Default)]
+struct Rotating {
+    refreshed: AtomicUsize,
+}
+
+#[async_trait]
+impl CredentialProvider for Rotating {
+    async fn authorization(&self) -> Result<SecretString> {
+        let n = self.refreshed.load(Ordering::SeqCst);
+        Ok(SecretString::from(format!("Bearer token-{n}")))
+    }
+
+    async fn refresh(&self, rejected: &SecretString) -> Result<bool> {
+        assert!(rejected.expose_secret().starts_with("Bearer token-"));
+        self.refreshed.fetch_add(1, Ordering::SeqCst);
+        Ok(true)
+    }
+}
+
+#[tokio::test]
+async fn a_401_refreshes_once_then_fails() {
+    let server = MockServer::start().await;
+    Mock::given(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(header("authorization", "Bearer token-0"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let creds = Arc::new(Rotating::default());
+    let client = HttpClient::builder("test", server.uri())
+        .shared_credentials(creds.clone())
+        .build()
+        .unwrap();
+    client.get("/x").send().await.unwrap();
+    assert_eq!(creds.refreshed.load(Ordering::SeqCst), 1);
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let creds = Arc::new(Rotating::default());
+    let client = HttpClient::builder("test", server.uri())
+        .shared_credentials(creds.clone())
+        .build()
+        .unwrap();
+    let err = client.get("/x").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert_eq!(creds.refreshed.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn redirects_to_another_host_drop_the_authorization_header() {
+    let storage = MockServer::start().await;
+    Mock::given(header_exists("authorization"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&storage)
+        .await;
+    Mock::given(path("/blob"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"file bytes".to_vec()))
+        .mount(&storage)
+        .await;
+    let api = MockServer::start().await;
+    Mock::given(path("/items/1/content"))
+        .and(header("authorization", "Bearer s3cr3t-token"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/blob?sig=abc", storage.uri())),
+        )
+        .expect(1)
+        .mount(&api)
+        .await;
+    let client = client(&api);
+    let response = client.get("/items/1/content").send().await.unwrap();
+    assert_eq!(response.url().path(), "/blob");
+    assert_eq!(&response.bytes().await.unwrap()[..], b"file bytes");
+    let received = storage.received_requests().await.unwrap();
+    assert!(
+        received
+            .iter()
+            .all(|r| !r.headers.contains_key("authorization"))
+    );
+}
+
+#[tokio::test]
+async fn absolute_links_to_other_origins_go_without_credentials() {
+    let other = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&other)
+        .await;
+    let api = MockServer::start().await;
+    client(&api)
+        .get(&format!("{}/presigned?x=1", other.uri()))
+        .send()
+        .await
+        .unwrap();
+    let received = other.received_requests().await.unwrap();
+    assert!(!received[0].headers.contains_key("authorization"));
+}
+
+#[tokio::test]
+async fn bodies_over_the_cap_are_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'a'; 10_000]))
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder("test", server.uri())
+        .max_body_bytes(1_000)
+        .build()
+        .unwrap();
+    let err = client
+        .get("/big")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("over the 1000-byte limit"),
+        "{err}"
+    );
+    let ok = client
+        .get("/big")
+        .send()
+        .await
+        .unwrap()
+        .bytes_capped(20_000)
+        .await
+        .unwrap();
+    assert_eq!(ok.len(), 10_000);
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_decode_error_naming_the_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{not json"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .get("/x")
+        .fetch_json::<serde_json::Value>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("/x"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_transient_error_naming_the_host() {
+    // Bind then drop a listener so the port is (almost certainly) closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = HttpClient::builder("test", format!("http://127.0.0.1:{port}"))
+        .retry(fast_retry().with_max_attempts(3))
+        .build()
+        .unwrap();
+    let err = client.get("/x").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transient);
+    assert!(
+        err.to_string().contains("cannot connect to 127.0.0.1"),
+        "{err}"
+    );
+    assert_eq!(client.counters().requests, 3);
+}
+
+#[tokio::test]
+async fn plain_http_to_a_remote_host_is_refused() {
+    let err = HttpClient::builder("jira", "http://jira.example.com")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("https://"), "{err}");
+}
+
+#[tokio::test]
+async fn the_rate_limit_spaces_requests() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder("test", server.uri())
+        .rate_limit(RateLimit::per_second(20.0).with_burst(1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let requests = (0..11).map(|_| {
+        let client = client.clone();
+        async move { client.get("/x").send().await.map(|_| ()) }
+    });
+    futures::future::try_join_all(requests).await.unwrap();
+    // 11 requests at 20/s with a burst of 1: ten intervals of 50 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(480),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_near_limit_signal_slows_later_requests() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).insert_header("X-RateLimit-NearLimit", "true"))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.get("/x").send().await.unwrap();
+    let started = Instant::now();
+    for _ in 0..3 {
+        client.get("/x").send().await.unwrap();
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
+}
