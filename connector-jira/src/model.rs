@@ -212,7 +212,7 @@ pub struct PageOfComments {
 }
 
 /// One comment.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Comment {
     /// Comment id.

@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -39,7 +40,14 @@ struct Inner {
     retry: RetryPolicy,
     counters: Arc<Counters>,
     max_body: u64,
+    /// Whether the server ever answered: until it has, a refused connection
+    /// is most likely a wrong URL or a server that is down, and waiting
+    /// minutes for it helps no one.
+    reached: AtomicBool,
 }
+
+/// Attempts at a server that has never answered.
+const UNREACHED_ATTEMPTS: u32 = 3;
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -158,6 +166,7 @@ impl HttpClientBuilder {
                 retry: self.retry,
                 counters: Arc::new(Counters::default()),
                 max_body: self.max_body,
+                reached: AtomicBool::new(false),
             }),
         })
     }
@@ -384,6 +393,7 @@ impl Exchange<'_> {
             span.record("elapsed_ms", sent.elapsed().as_millis() as u64);
             let (error, server_wait) = match outcome {
                 Ok(response) => {
+                    inner.reached.store(true, Ordering::Relaxed);
                     let status = response.status();
                     span.record("status", status.as_u16());
                     inner.limiter.observe(status, response.headers());
@@ -431,6 +441,9 @@ impl Exchange<'_> {
             };
             if !self.idempotent || !error.is_temporary() {
                 return Err(error);
+            }
+            if !inner.reached.load(Ordering::Relaxed) && attempt >= UNREACHED_ATTEMPTS {
+                return Err(error.context(format_args!("gave up after {attempt} attempts")));
             }
             match schedule.next_delay(server_wait, started.elapsed()) {
                 Ok(delay) => {

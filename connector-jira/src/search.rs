@@ -1,0 +1,331 @@
+//! The issue stream: search pages → documents and checkpoints.
+//!
+//! Results come in `updated ASC, key ASC` order. A [`JiraCheckpoint`] holds
+//! the last `updated` instant delivered and the keys delivered at exactly
+//! that instant; resuming re-runs the search from that instant (JQL has
+//! minute precision, so a little is fetched again) and skips what the
+//! checkpoint covers. The same rule drops the repeats that Data Center's
+//! overlapping `startAt` pages bring (see [`DC_PAGE_OVERLAP`]).
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use connector_core::{
+    Checkpoint, DocumentFailure, Error, ErrorKind, Item, ItemStream, Result, SlimDocument,
+    SlimStream, TimeWindow,
+};
+
+use crate::client::{Cursor, JiraClient, SearchPage};
+use crate::convert::{Site, issue_to_document};
+use crate::jql::{self, Scope};
+use crate::model::{Comment, ISSUE_FIELDS, Issue};
+
+/// Data Center pages by offset; an issue updated during the sync leaves the
+/// window and shifts every later issue one place left. Each page therefore
+/// starts this many issues before the end of the previous one, and the
+/// checkpoint rule drops the repeats.
+pub(crate) const DC_PAGE_OVERLAP: u64 = 10;
+
+/// Pages at most, as the last guard against a server that never says "last".
+const MAX_PAGES: u32 = 1_000_000;
+
+/// Where an issue stream resumes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JiraCheckpoint {
+    /// The last `updated` delivered.
+    pub after_updated: Option<DateTime<Utc>>,
+    /// Keys delivered at exactly `after_updated`.
+    #[serde(default)]
+    pub keys_at_after: Vec<String>,
+}
+
+impl JiraCheckpoint {
+    /// Whether an issue updated at `updated` with `key` was delivered already.
+    fn covers(&self, updated: DateTime<Utc>, key: &str) -> bool {
+        match self.after_updated {
+            None => false,
+            Some(after) => {
+                updated < after || (updated == after && self.keys_at_after.iter().any(|k| k == key))
+            }
+        }
+    }
+
+    fn advance(&mut self, updated: DateTime<Utc>, key: &str) {
+        if self.after_updated != Some(updated) {
+            self.after_updated = Some(updated);
+            self.keys_at_after.clear();
+        }
+        self.keys_at_after.push(key.to_owned());
+    }
+}
+
+struct State {
+    client: JiraClient,
+    site: Site,
+    window: TimeWindow,
+    jql: String,
+    cursor: Option<Cursor>,
+    seen_tokens: VecDeque<String>,
+    checkpoint: JiraCheckpoint,
+    pages: u32,
+    comment_page_size: u32,
+    page_size: u32,
+}
+
+/// What an issue stream reads from and how much per request.
+pub(crate) struct Reader {
+    pub client: JiraClient,
+    pub site: Site,
+    pub page_size: u32,
+    pub comment_page_size: u32,
+}
+
+/// Issues updated in `window`, resuming after `from`.
+pub(crate) fn issues(
+    reader: Reader,
+    scope: &Scope,
+    tz: Tz,
+    window: TimeWindow,
+    from: JiraCheckpoint,
+) -> ItemStream<'static> {
+    let Reader {
+        client,
+        site,
+        page_size,
+        comment_page_size,
+    } = reader;
+    // Resuming: the search starts at the checkpoint, not the window start.
+    let mut query_window = window;
+    if let Some(after) = from.after_updated {
+        if after > query_window.start {
+            query_window.start = after;
+        }
+    }
+    let state = State {
+        cursor: Some(client.first_cursor()),
+        client,
+        site,
+        window,
+        jql: jql::search_jql(scope, &query_window, tz),
+        seen_tokens: VecDeque::new(),
+        checkpoint: from,
+        pages: 0,
+        comment_page_size,
+        page_size,
+    };
+    stream::unfold(state, |mut state| async move {
+        let cursor = state.cursor.take()?;
+        let items = match next_page(&mut state, cursor).await {
+            Ok(items) => items,
+            Err(e) => vec![Err(e)], // ends the stream: cursor is None
+        };
+        Some((stream::iter(items), state))
+    })
+    .flatten()
+    .boxed()
+}
+
+async fn next_page(state: &mut State, cursor: Cursor) -> Result<Vec<Result<Item>>> {
+    state.pages += 1;
+    if state.pages > MAX_PAGES {
+        return Err(Error::new(
+            ErrorKind::Http,
+            format!("search returned more than {MAX_PAGES} pages; stopping"),
+        ));
+    }
+    let page = state
+        .client
+        .search(&state.jql, &cursor, ISSUE_FIELDS, state.page_size)
+        .await?;
+    let next = next_cursor(state, &cursor, &page)?;
+    let mut items = Vec::with_capacity(page.issues.len() + 1);
+    for raw in page.issues {
+        match issue_item(state, raw).await {
+            Ok(Some(item)) => items.push(Ok(item)),
+            Ok(None) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    items.push(Checkpoint::new(&state.checkpoint).map(Item::Checkpoint));
+    state.cursor = next;
+    Ok(items)
+}
+
+/// The cursor after `page`, refusing a server that repeats itself.
+fn next_cursor(state: &mut State, current: &Cursor, page: &SearchPage) -> Result<Option<Cursor>> {
+    let next = match (current, page) {
+        (Cursor::Token(_), SearchPage { is_last: true, .. }) => None,
+        (
+            Cursor::Token(_),
+            SearchPage {
+                next_token: None, ..
+            },
+        ) => None,
+        (
+            Cursor::Token(_),
+            SearchPage {
+                next_token: Some(token),
+                issues,
+                ..
+            },
+        ) => {
+            if issues.is_empty() || state.seen_tokens.contains(token) {
+                return Err(Error::new(
+                    ErrorKind::Http,
+                    "search returned a page token it had already returned (or an empty page with a token); stopping instead of looping",
+                ));
+            }
+            state.seen_tokens.push_back(token.clone());
+            if state.seen_tokens.len() > 16 {
+                state.seen_tokens.pop_front();
+            }
+            Some(Cursor::Token(Some(token.clone())))
+        }
+        (Cursor::Offset(start), page) => {
+            let fetched = page.issues.len() as u64;
+            let end = start + fetched;
+            if fetched == 0 || end >= page.total {
+                None
+            } else {
+                // Step back a little (see DC_PAGE_OVERLAP), but always forward.
+                let overlap = DC_PAGE_OVERLAP.min(fetched.saturating_sub(1));
+                Some(Cursor::Offset(end - overlap))
+            }
+        }
+    };
+    Ok(next)
+}
+
+/// One raw issue → a document, a failure, or nothing (outside the window or
+/// already delivered). `Err` only for failures of the whole source.
+async fn issue_item(state: &mut State, raw: Value) -> Result<Option<Item>> {
+    let key_hint = raw
+        .get("key")
+        .and_then(Value::as_str)
+        .unwrap_or("<unknown issue>")
+        .to_owned();
+    let issue: Issue = match serde_json::from_value(raw) {
+        Ok(issue) => issue,
+        Err(e) => {
+            return Ok(Some(Item::Failure(DocumentFailure::new(
+                state.site.document_id(&key_hint),
+                format!("issue {key_hint} is not in the expected shape: {e}"),
+            ))));
+        }
+    };
+    let Some(updated) = issue.fields.updated else {
+        return Ok(Some(Item::Failure(DocumentFailure::new(
+            state.site.document_id(&issue.key),
+            format!("issue {} has no readable `updated` time", issue.key),
+        ))));
+    };
+    if !jql::in_window(updated, &state.window) || state.checkpoint.covers(updated, &issue.key) {
+        return Ok(None);
+    }
+    let item = match all_comments(state, &issue).await {
+        Ok(comments) => Item::from(issue_to_document(&state.site, &issue, &comments)),
+        Err(e) if is_fatal(&e) => return Err(e),
+        Err(e) => Item::Failure(DocumentFailure::new(
+            state.site.document_id(&issue.key),
+            format!("comments of {} could not be read: {e}", issue.key),
+        )),
+    };
+    state.checkpoint.advance(updated, &issue.key);
+    Ok(Some(item))
+}
+
+/// Errors that mean the whole source is unusable, not just one issue.
+fn is_fatal(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Auth | ErrorKind::RateLimited | ErrorKind::Cancelled
+    )
+}
+
+/// Every comment of `issue`: the page inlined in the search result, then
+/// the rest through the comment endpoint.
+async fn all_comments(state: &State, issue: &Issue) -> Result<Vec<Comment>> {
+    let Some(first) = &issue.fields.comment else {
+        return Ok(Vec::new());
+    };
+    if first.start_at == 0 && first.comments.len() as u64 >= first.total {
+        // The search result holds them all: no further request.
+        return Ok(first.comments.clone());
+    }
+    let mut comments: Vec<Comment> = Vec::new();
+    let mut start_at = 0u64;
+    loop {
+        let page = state
+            .client
+            .comments(&issue.key, start_at, state.comment_page_size)
+            .await?;
+        let fetched = page.comments.len() as u64;
+        comments.extend(page.comments);
+        start_at += fetched;
+        if fetched == 0 || start_at >= page.total {
+            return Ok(comments);
+        }
+    }
+}
+
+/// Every issue key in scope, as slim documents.
+pub(crate) fn keys(client: JiraClient, site: Site, scope: &Scope) -> SlimStream<'static> {
+    let jql = jql::listing_jql(scope);
+    let first = Some(client.first_cursor());
+    stream::unfold(
+        (client, first, 0u32, VecDeque::<String>::new()),
+        move |(client, cursor, pages, mut seen)| {
+            let jql = jql.clone();
+            let site = site.clone();
+            async move {
+                let cursor = cursor?;
+                if pages >= MAX_PAGES {
+                    let e = Error::new(ErrorKind::Http, "issue listing exceeded the page cap");
+                    return Some((stream::iter(vec![Err(e)]), (client, None, pages, seen)));
+                }
+                let page = match client.search(&jql, &cursor, &["key"], 1000).await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        return Some((stream::iter(vec![Err(e)]), (client, None, pages, seen)));
+                    }
+                };
+                let next = match (&cursor, &page) {
+                    (Cursor::Token(_), p) if p.is_last || p.next_token.is_none() => None,
+                    (Cursor::Token(_), p) => {
+                        let token = p.next_token.clone().unwrap_or_default();
+                        if p.issues.is_empty() || seen.contains(&token) {
+                            let e = Error::new(
+                                ErrorKind::Http,
+                                "issue listing repeated a page token; stopping",
+                            );
+                            return Some((stream::iter(vec![Err(e)]), (client, None, pages, seen)));
+                        }
+                        seen.push_back(token.clone());
+                        if seen.len() > 16 {
+                            seen.pop_front();
+                        }
+                        Some(Cursor::Token(Some(token)))
+                    }
+                    (Cursor::Offset(start), p) => {
+                        let end = start + p.issues.len() as u64;
+                        (!p.issues.is_empty() && end < p.total).then_some(Cursor::Offset(end))
+                    }
+                };
+                let ids: Vec<Result<SlimDocument>> = page
+                    .issues
+                    .iter()
+                    .filter_map(|raw| raw.get("key").and_then(Value::as_str))
+                    .map(|key| Ok(SlimDocument::new(site.document_id(key))))
+                    .collect();
+                Some((stream::iter(ids), (client, next, pages + 1, seen)))
+            }
+        },
+    )
+    .flatten()
+    .boxed()
+}
