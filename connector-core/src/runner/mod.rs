@@ -56,9 +56,9 @@ pub enum SyncMode {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RunnerOptions {
-    /// Commit after this many delivered documents.
+    /// Commit after this many documents written, skipped or failed.
     pub commit_every: usize,
-    /// …or after this much time with uncommitted documents.
+    /// …or after this much time with uncommitted documents or a new checkpoint.
     pub commit_interval: Duration,
     /// Items buffered between the connector and the sink.
     pub channel_capacity: usize,
@@ -186,7 +186,11 @@ struct Run<'a> {
     counts: Counts,
     failures: Vec<DocumentFailure>,
     latest_checkpoint: Option<Checkpoint>,
+    /// Documents written, skipped or failed since the last commit.
     uncommitted: usize,
+    /// Whether a checkpoint arrived since the last commit: a resync of an
+    /// unchanged source writes nothing but must still save how far it got.
+    checkpoint_moved: bool,
     last_commit: Instant,
 }
 
@@ -328,7 +332,10 @@ impl SyncRunner {
         });
         self.save_state(&state).await?;
 
-        let stream = open_stream(connector, window, from.clone())?;
+        let (stream, windowed) = open_stream(connector, window, from.clone())?;
+        if !windowed {
+            report.window = None;
+        }
         let mut run = Run {
             sink,
             index,
@@ -337,6 +344,7 @@ impl SyncRunner {
             failures: Vec::new(),
             latest_checkpoint: from,
             uncommitted: 0,
+            checkpoint_moved: false,
             last_commit: Instant::now(),
         };
         let result = self.pump(stream, &mut run).await;
@@ -344,7 +352,11 @@ impl SyncRunner {
             Ok(()) if self.options.detect_deletions => match connector.as_slim() {
                 Some(slim) => match self.list_ids(slim).await {
                     Ok(seen) => self.apply_deletions(seen, &mut run).await,
-                    Err(e) if e.kind() == ErrorKind::Cancelled => Err(e),
+                    Err(e) if e.kind() == ErrorKind::Cancelled => {
+                        // Keep what the sink accepted; the rerun lists again.
+                        self.commit(&mut run).await?;
+                        Err(e)
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "id listing failed; deletion detection skipped");
                         report.deletions_skipped = Some(e.to_string());
@@ -358,7 +370,17 @@ impl SyncRunner {
         let result = match result {
             Ok(()) => {
                 run.state.in_progress = None;
-                run.state.last_completed = Some(window.end);
+                // Advance the incremental mark only when this window joins
+                // the last one: a `--since` later than it leaves a gap that
+                // the next incremental run must still cover.
+                let joins = window.is_full()
+                    || run
+                        .state
+                        .last_completed
+                        .is_some_and(|last| window.start <= last);
+                if joins {
+                    run.state.last_completed = Some(window.end);
+                }
                 self.commit(&mut run).await
             }
             Err(e) => Err(e),
@@ -456,6 +478,9 @@ impl SyncRunner {
                     return Err(source_error);
                 }
             };
+            if !matches!(item, Item::Checkpoint(_)) {
+                run.uncommitted += 1;
+            }
             match item {
                 Item::Document(mut doc) => {
                     doc.seal();
@@ -467,7 +492,6 @@ impl SyncRunner {
                         run.sink.write(&doc).await?;
                         run.index.stage(&doc.id, &doc.content_hash);
                         run.counts.processed += 1;
-                        run.uncommitted += 1;
                     }
                 }
                 Item::Failure(failure) => {
@@ -478,10 +502,13 @@ impl SyncRunner {
                         run.failures.push(failure);
                     }
                 }
-                Item::Checkpoint(checkpoint) => run.latest_checkpoint = Some(checkpoint),
+                Item::Checkpoint(checkpoint) => {
+                    run.latest_checkpoint = Some(checkpoint);
+                    run.checkpoint_moved = true;
+                }
             }
             if run.uncommitted >= self.options.commit_every
-                || (run.uncommitted > 0
+                || ((run.uncommitted > 0 || run.checkpoint_moved)
                     && run.last_commit.elapsed() >= self.options.commit_interval)
             {
                 self.commit(run).await?;
@@ -511,6 +538,7 @@ impl SyncRunner {
         }
         self.save_state(&run.state).await?;
         run.uncommitted = 0;
+        run.checkpoint_moved = false;
         run.last_commit = Instant::now();
         self.emit(SyncStatus::SyncProgress, run.counts, None);
         Ok(())
@@ -586,25 +614,26 @@ impl SyncRunner {
 }
 
 /// The richest stream the connector offers for this window.
+/// The connector's stream for this run, and whether it honours the window.
 fn open_stream<'a>(
     connector: &'a dyn Connector,
     window: TimeWindow,
     from: Option<Checkpoint>,
-) -> Result<ItemStream<'a>> {
+) -> Result<(ItemStream<'a>, bool)> {
     if let Some(c) = connector.as_checkpointed() {
-        return Ok(c.resume(window, from));
+        return Ok((c.resume(window, from), true));
     }
     if !window.is_full() {
         if let Some(p) = connector.as_poll() {
-            return Ok(p.poll(window));
+            return Ok((p.poll(window), true));
         }
     }
     if let Some(l) = connector.as_load() {
         // A full load each time; unchanged documents are skipped by hash.
-        return Ok(l.load());
+        return Ok((l.load(), false));
     }
     if let Some(p) = connector.as_poll() {
-        return Ok(p.poll(window));
+        return Ok((p.poll(window), true));
     }
     Err(Error::config(format!(
         "connector `{}` implements none of LoadConnector, PollConnector or CheckpointedConnector",
