@@ -18,12 +18,15 @@ pub struct Cli {
 pub enum Source {
     /// A local directory.
     Fs(FsArgs),
+    /// Jira Cloud or Data Center: JIRA_EMAIL + JIRA_API_TOKEN, or JIRA_PAT.
+    Jira(JiraArgs),
 }
 
 impl Source {
     pub fn common(&self) -> &CommonArgs {
         match self {
             Source::Fs(a) => &a.common,
+            Source::Jira(a) => &a.common,
         }
     }
 }
@@ -93,6 +96,38 @@ pub struct FsArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `jira`: a Jira site.
+#[derive(Debug, Args)]
+pub struct JiraArgs {
+    /// Base URL of the site, e.g. https://acme.atlassian.net or https://jira.acme.com.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// Sync this project (repeatable); default: every project you can see.
+    #[arg(long = "project", value_name = "KEY")]
+    pub projects: Vec<String>,
+
+    /// Sync issues matching this JQL (combined with --project by AND).
+    #[arg(long, value_name = "JQL")]
+    pub jql: Option<String>,
+
+    /// Override the deployment detected from the URL (*.atlassian.net is Cloud).
+    #[arg(long, value_enum)]
+    pub deployment: Option<JiraDeployment>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `--deployment` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum JiraDeployment {
+    /// Jira Cloud: REST v3, email + API token.
+    Cloud,
+    /// Jira Data Center or Server: REST v2, personal access token.
+    DataCenter,
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {

@@ -23,7 +23,10 @@ use connector_core::sink::{CsvSink, JsonlSink, Sink};
 use connector_core::{CancellationToken, Connector, Error, ErrorKind};
 use connector_fs::{FsConfig, FsConnector};
 
-use cli::{Cli, CommonArgs, Source};
+use cli::{Cli, CommonArgs, JiraArgs, JiraDeployment, Source};
+use connector_core::credentials::SecretString;
+use connector_core::http::HttpClient;
+use connector_jira::{Deployment, JiraAuth, JiraConfig, JiraConnector};
 use progress::Progress;
 
 fn main() -> ExitCode {
@@ -58,9 +61,85 @@ fn main() -> ExitCode {
     }
 }
 
-/// The connector and the id its state is kept under.
-fn connector(source: &Source) -> Result<(Box<dyn Connector>, String), Error> {
+/// A connector ready to run.
+struct Opened {
+    connector: Box<dyn Connector>,
+    /// The id its state is kept under, unless --connection-id says otherwise.
+    id: String,
+    /// The HTTP client of an HTTP source, for the summary's request counts.
+    http: Option<HttpClient>,
+}
+
+/// Read a secret from the environment; empty counts as missing.
+fn env_secret(name: &str) -> Option<SecretString> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(SecretString::from)
+}
+
+fn jira(args: &JiraArgs) -> Result<Opened, Error> {
+    let auth = match (
+        std::env::var("JIRA_EMAIL").ok().filter(|v| !v.is_empty()),
+        env_secret("JIRA_API_TOKEN"),
+        env_secret("JIRA_PAT"),
+    ) {
+        (Some(email), Some(token), _) => JiraAuth::basic(email, token),
+        (_, _, Some(pat)) => JiraAuth::bearer(pat),
+        (Some(_), None, None) => {
+            return Err(Error::config(
+                "JIRA_EMAIL is set but JIRA_API_TOKEN is not; set both (Cloud) or JIRA_PAT (Data Center)",
+            ));
+        }
+        _ => {
+            return Err(Error::config(
+                "set JIRA_EMAIL and JIRA_API_TOKEN (Jira Cloud) or JIRA_PAT (Data Center personal access token)",
+            ));
+        }
+    };
+    let mut config = JiraConfig::new(&args.url);
+    for key in &args.projects {
+        config = config.project(key.clone());
+    }
+    if let Some(jql) = &args.jql {
+        config = config.jql(jql.clone());
+    }
+    if let Some(rate) = args.common.rate {
+        config = config.requests_per_second(rate);
+    }
+    match args.deployment {
+        Some(JiraDeployment::Cloud) => config = config.deployment(Deployment::Cloud),
+        Some(JiraDeployment::DataCenter) => config = config.deployment(Deployment::DataCenter),
+        None => {}
+    }
+    let connector = JiraConnector::new(config, auth).map_err(|e| e.context("jira"))?;
+    let mut id = format!("jira:{}", args.url.trim_end_matches('/'));
+    if !args.projects.is_empty() {
+        id.push(':');
+        id.push_str(&args.projects.join(","));
+    }
+    if let Some(jql) = &args.jql {
+        // JQL can be long and odd: a short digest keeps the id a file name.
+        id.push_str(&format!(":jql-{:016x}", fnv1a(jql)));
+    }
+    Ok(Opened {
+        http: Some(connector.client().http().clone()),
+        connector: Box::new(connector),
+        id,
+    })
+}
+
+/// A stable 64-bit FNV-1a hash (std's hasher is not stable across releases).
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The connector for the chosen source.
+fn connector(source: &Source) -> Result<Opened, Error> {
     match source {
+        Source::Jira(args) => jira(args),
         Source::Fs(args) => {
             let mut config = FsConfig::default()
                 .max_text_bytes(args.max_text_bytes)
@@ -71,7 +150,11 @@ fn connector(source: &Source) -> Result<(Box<dyn Connector>, String), Error> {
             let connector =
                 FsConnector::new(&args.path, config).map_err(|e| e.context("--path"))?;
             let id = format!("fs:{}", connector.root().display());
-            Ok((Box::new(connector), id))
+            Ok(Opened {
+                connector: Box::new(connector),
+                id,
+                http: None,
+            })
         }
     }
 }
@@ -108,7 +191,11 @@ fn store(state: Option<&Path>) -> Result<Arc<dyn CheckpointStore>, Error> {
 
 async fn run(cli: Cli) -> Result<(), Error> {
     let common = cli.source.common();
-    let (connector, default_id) = connector(&cli.source)?;
+    let Opened {
+        connector,
+        id: default_id,
+        http,
+    } = connector(&cli.source)?;
     let mut sink = sink(common)?;
     let store = store(common.state.as_deref())?;
     let mode = match (common.full, common.since) {
@@ -135,11 +222,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
     let result = runner.run(connector.as_ref(), &mut sink, mode).await;
     progress.finish();
     let report = result?;
-    print_summary(&report, started.elapsed().as_secs_f64(), &common.out);
+    print_summary(
+        &report,
+        started.elapsed().as_secs_f64(),
+        &common.out,
+        http.as_ref(),
+    );
     Ok(())
 }
 
-fn print_summary(report: &SyncReport, secs: f64, out: &Path) {
+fn print_summary(report: &SyncReport, secs: f64, out: &Path, http: Option<&HttpClient>) {
     let total = report.documents_processed + report.documents_skipped;
     let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
     let resumed = if report.resumed { " (resumed)" } else { "" };
@@ -153,6 +245,17 @@ fn print_summary(report: &SyncReport, secs: f64, out: &Path) {
         secs,
         rate
     );
+    if let Some(http) = http {
+        let c = http.counters();
+        eprintln!(
+            "http: {} requests, {} retries, {} throttled ({:.1}s waiting), {:.1} MiB received",
+            c.requests,
+            c.retries,
+            c.throttled,
+            c.throttled_time.as_secs_f64(),
+            c.bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
     if let Some(why) = &report.deletions_skipped {
         eprintln!("note: deletion detection skipped: {why}");
     }

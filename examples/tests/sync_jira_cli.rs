@@ -1,0 +1,189 @@
+//! `sync jira` as a user runs it, against a wiremock Jira Cloud: a full
+//! sync, an incremental rerun, and the errors a user meets first.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+fn sync_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    profile_dir
+        .join("examples")
+        .join(format!("sync{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn issue(n: usize) -> Value {
+    json!({
+        "id": (10000 + n).to_string(),
+        "self": format!("https://acme.atlassian.net/rest/api/3/issue/{}", 10000 + n),
+        "key": format!("ENG-{n}"),
+        "fields": {
+            "summary": format!("Issue {n}"),
+            "description": {"type": "doc", "version": 1, "content": [
+                {"type": "paragraph", "content": [{"type": "text", "text": format!("Body {n}")}]}
+            ]},
+            "comment": {"comments": [], "maxResults": 20, "total": 0, "startAt": 0},
+            "project": {"id": "10000", "key": "ENG", "name": "Engineering"},
+            "status": {"id": "3", "name": "Done"},
+            "labels": [],
+            "components": [],
+            "created": "2024-03-01T10:00:00.000+0000",
+            // Search orders by `updated`: ascending with the key here.
+            "updated": format!("2024-03-01T{:02}:{:02}:00.000+0000", 10 + n / 60, n % 60)
+        }
+    })
+}
+
+/// Cloud enhanced search over 120 issues, tokens `page-<offset>`.
+struct Search;
+
+impl Respond for Search {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let size = body["maxResults"].as_u64().unwrap() as usize;
+        let start = body["nextPageToken"]
+            .as_str()
+            .and_then(|t| t.strip_prefix("page-"))
+            .map_or(0, |n| n.parse().unwrap());
+        let end = (start + size).min(120);
+        let issues: Vec<Value> = (start + 1..=end).map(issue).collect();
+        let mut page = json!({"issues": issues, "isLast": end >= 120});
+        if end < 120 {
+            page["nextPageToken"] = json!(format!("page-{end}"));
+        }
+        ResponseTemplate::new(200).set_body_json(page)
+    }
+}
+
+async fn jira() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/myself"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "accountId": "5b10a2844c20165700ede21g", "displayName": "Mia", "timeZone": "UTC", "active": true
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(Search)
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn run(args: Vec<String>, env: Vec<(&'static str, &'static str)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(sync_binary());
+        cmd.args(&args)
+            .env_remove("JIRA_EMAIL")
+            .env_remove("JIRA_API_TOKEN")
+            .env_remove("JIRA_PAT")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_sync_then_incremental_rerun() {
+    let server = jira().await;
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out.jsonl");
+    let state = scratch.path().join("state");
+    let args = vec![
+        "jira".to_string(),
+        "--url".into(),
+        server.uri(),
+        "--project".into(),
+        "ENG".into(),
+        "--deployment".into(),
+        "cloud".into(),
+        "--out".into(),
+        out.display().to_string(),
+        "--state".into(),
+        state.display().to_string(),
+    ];
+    let env = vec![
+        ("JIRA_EMAIL", "mia@example.com"),
+        ("JIRA_API_TOKEN", "tok-SECRET-123"),
+    ];
+    let first = run(args.clone(), env.clone()).await;
+    let text = stderr(&first);
+    assert!(first.status.success(), "{text}");
+    assert!(text.contains("done: 120 documents written"), "{text}");
+    assert!(
+        text.contains("http: ") && text.contains("requests"),
+        "{text}"
+    );
+    assert!(!text.contains("tok-SECRET-123"));
+    let lines = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(lines.lines().count(), 120);
+    let doc: Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(doc["title"], "ENG-1: Issue 1");
+    assert!(!lines.contains("tok-SECRET-123"));
+
+    let second = run(args, env).await;
+    let text = stderr(&second);
+    assert!(second.status.success(), "{text}");
+    assert!(text.contains("0 documents written"), "{text}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 120);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_credentials_and_bad_urls_are_one_line_errors() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out.jsonl").display().to_string();
+    let base = |url: &str| {
+        vec![
+            "jira".to_string(),
+            "--url".into(),
+            url.into(),
+            "--out".into(),
+            out.clone(),
+        ]
+    };
+
+    let no_env = run(base("https://acme.atlassian.net"), vec![]).await;
+    assert_eq!(no_env.status.code(), Some(1));
+    let text = stderr(&no_env);
+    assert!(
+        text.contains("JIRA_EMAIL") && text.contains("JIRA_PAT"),
+        "{text}"
+    );
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+
+    let plain_http = run(base("http://jira.example.com"), vec![("JIRA_PAT", "p")]).await;
+    assert_eq!(plain_http.status.code(), Some(1));
+    assert!(
+        stderr(&plain_http).contains("https://"),
+        "{}",
+        stderr(&plain_http)
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_string("Unauthorized"))
+        .mount(&server)
+        .await;
+    let refused = run(base(&server.uri()), vec![("JIRA_PAT", "wrong-PAT-value")]).await;
+    let text = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("401") && !text.contains("wrong-PAT-value"),
+        "{text}"
+    );
+}
