@@ -1,6 +1,8 @@
 //! The HTTP layer against a real HTTP server (wiremock): retry, Retry-After,
 //! no retry on client errors, 401 refresh, redirects, body caps, rate limits.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on fixture mistakes
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -118,20 +120,20 @@ async fn retries_server_errors_then_succeeds() {
 async fn honours_retry_after_seconds() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(Sequence::new(vec![(429, Some("1"))]))
+        .respond_with(Sequence::new(vec![(429, Some("2"))]))
         .mount(&server)
         .await;
     let client = client(&server);
     let started = Instant::now();
     client.get("/x").send().await.unwrap();
     assert!(
-        started.elapsed() >= Duration::from_millis(950),
+        started.elapsed() >= Duration::from_millis(1950),
         "{:?}",
         started.elapsed()
     );
     let c = client.counters();
     assert_eq!((c.requests, c.throttled), (2, 1));
-    assert!(c.throttled_time >= Duration::from_millis(950));
+    assert!(c.throttled_time >= Duration::from_millis(1950));
 }
 
 #[tokio::test]
@@ -455,4 +457,170 @@ async fn a_near_limit_signal_slows_later_requests() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_attempt_bound_naming_the_url() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder("test", server.uri())
+        .retry(fast_retry().with_max_attempts(3))
+        .build()
+        .unwrap();
+    let err = client
+        .get("/busy")
+        .query(&[("q", "1")])
+        .send()
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("gave up after 3 attempts"), "{text}");
+    assert!(
+        text.contains(&format!("GET {}/busy", server.uri())),
+        "{text}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Transient);
+}
+
+/// Token endpoint handing out `tok-1`, `tok-2`, … in turn.
+struct Tokens(AtomicUsize);
+
+impl Respond for Tokens {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "token_type": "Bearer", "expires_in": 3599, "access_token": format!("tok-{n}")
+        }))
+    }
+}
+
+#[tokio::test]
+async fn concurrent_401s_share_one_client_credentials_refresh() {
+    use connector_core::credentials::ClientCredentials;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/v2.0/token"))
+        .respond_with(Tokens(AtomicUsize::new(0)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(header("authorization", "Bearer tok-1"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    Mock::given(header("authorization", "Bearer tok-2"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let provider = ClientCredentials::new(
+        &format!("{}/oauth2/v2.0/token", server.uri()),
+        "app-id",
+        "client-SECRET",
+    )
+    .unwrap()
+    .scopes(["https://graph.microsoft.com/.default"]);
+    let client = HttpClient::builder("graph", server.uri())
+        .credentials(provider)
+        .build()
+        .unwrap();
+    let requests = (0..20).map(|_| {
+        let client = client.clone();
+        async move { client.get("/v1.0/sites/root").send().await.map(|_| ()) }
+    });
+    futures::future::try_join_all(requests).await.unwrap();
+    // One token at first, one refresh however many requests saw the 401.
+}
+
+/// Collects every formatted tracing event.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_secret_is_never_printed() {
+    const TOKEN: &str = "tok-DISTINCTIVE-7f3a9";
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(path("/ok"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(path("/flaky"))
+        .respond_with(Sequence::new(vec![(503, None), (429, Some("0"))]))
+        .mount(&server)
+        .await;
+    Mock::given(path("/denied"))
+        .respond_with(ResponseTemplate::new(401).set_body_string("bad token"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/echo"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(serde_json::json!({"message": "bad request"})),
+        )
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder("test", server.uri())
+        .credentials(Bearer::new(TOKEN))
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let mut texts = vec![format!("{client:?}")];
+    client.get("/ok").send().await.unwrap();
+    client.get("/flaky").send().await.unwrap();
+    for p in ["/denied", "/echo"] {
+        let err = client
+            .get(p)
+            .query(&[("access_token", TOKEN)])
+            .send()
+            .await
+            .unwrap_err();
+        texts.push(err.to_string());
+        texts.push(format!("{err:?}"));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = HttpClient::builder("test", format!("http://127.0.0.1:{port}"))
+        .credentials(Bearer::new(TOKEN))
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let err = down
+        .get("/x")
+        .query(&[("sig", TOKEN)])
+        .send()
+        .await
+        .unwrap_err();
+    texts.push(err.to_string());
+    texts.push(format!("{err:?}"));
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("retrying"), "events were captured: {log}");
+    assert!(!log.contains(TOKEN), "{log}");
+    for text in texts {
+        assert!(!text.contains(TOKEN), "{text}");
+    }
 }

@@ -70,6 +70,8 @@ struct State {
     window: TimeWindow,
     jql: String,
     cursor: Option<Cursor>,
+    /// The next page, already requested while this one is converted.
+    prefetch: Option<Prefetch>,
     seen_tokens: VecDeque<String>,
     checkpoint: JiraCheckpoint,
     pages: u32,
@@ -108,6 +110,7 @@ pub(crate) fn issues(
     }
     let state = State {
         cursor: Some(client.first_cursor()),
+        prefetch: None,
         client,
         site,
         window,
@@ -138,11 +141,20 @@ async fn next_page(state: &mut State, cursor: Cursor) -> Result<Vec<Result<Item>
             format!("search returned more than {MAX_PAGES} pages; stopping"),
         ));
     }
-    let page = state
-        .client
-        .search(&state.jql, &cursor, ISSUE_FIELDS, state.page_size)
-        .await?;
+    let page = match state.prefetch.take() {
+        Some(prefetch) if prefetch.cursor == cursor => prefetch.page().await?,
+        _ => {
+            state
+                .client
+                .search(&state.jql, &cursor, ISSUE_FIELDS, state.page_size)
+                .await?
+        }
+    };
     let next = next_cursor(state, &cursor, &page)?;
+    if let Some(next) = &next {
+        // Overlap the next round trip with converting this page.
+        state.prefetch = Some(Prefetch::start(state, next.clone()));
+    }
     let mut items = Vec::with_capacity(page.issues.len() + 1);
     for raw in page.issues {
         match issue_item(state, raw).await {
@@ -154,6 +166,39 @@ async fn next_page(state: &mut State, cursor: Cursor) -> Result<Vec<Result<Item>
     items.push(Checkpoint::new(&state.checkpoint).map(Item::Checkpoint));
     state.cursor = next;
     Ok(items)
+}
+
+/// A search page requested ahead; dropping it cancels the request.
+struct Prefetch {
+    cursor: Cursor,
+    task: tokio::task::JoinHandle<Result<SearchPage>>,
+}
+
+impl Prefetch {
+    fn start(state: &State, cursor: Cursor) -> Self {
+        let client = state.client.clone();
+        let jql = state.jql.clone();
+        let page_size = state.page_size;
+        let at = cursor.clone();
+        let task =
+            tokio::spawn(async move { client.search(&jql, &at, ISSUE_FIELDS, page_size).await });
+        Self { cursor, task }
+    }
+
+    async fn page(mut self) -> Result<SearchPage> {
+        match (&mut self.task).await {
+            Ok(page) => page,
+            Err(e) => {
+                Err(Error::new(ErrorKind::Other, "the search request task failed").with_source(e))
+            }
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// The cursor after `page`, refusing a server that repeats itself.

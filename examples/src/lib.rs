@@ -3,3 +3,8 @@
 //! and benchmarks. The README below is compiled as a doc test, so its
 //! library example stays correct.
 #![doc = include_str!("../../README.md")]
+
+/// The guides' code blocks are compiled too.
+#[doc = include_str!("../../docs/http-and-credentials.md")]
+#[doc = include_str!("../../docs/credentials.md")]
+pub mod guides {}

@@ -17,6 +17,8 @@
 //!   retries idempotent requests on 408, 429, 500, 502, 503, 504, timeouts and
 //!   connection errors, honouring `Retry-After`; 400, 401, 403 and 404 fail at
 //!   once (a 401 first gets one credential refresh).
+//! - [`paginate`] pages a listing (body token, `Link` header or offset)
+//!   as a stream and stops a server that would loop.
 //! - Every request runs in a `tracing` span with method, host, path, status,
 //!   attempt and elapsed time — never the query string, never headers.
 //!
@@ -36,12 +38,14 @@
 mod client;
 mod counters;
 mod error;
+mod pagination;
 mod rate_limit;
 mod retry;
 mod url;
 
 pub use client::{HttpClient, HttpClientBuilder, Request, Response};
 pub use counters::HttpCounters;
+pub use pagination::{Page, PageCursor, next_link, paginate};
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use url::{check_base_url, is_loopback};
