@@ -166,6 +166,18 @@ impl JiraClient {
             .await
     }
 
+    /// An attachment's bytes from its `content` URL, refused over `cap`.
+    /// Cloud answers with a redirect to its media host; the credentials do
+    /// not follow it (the redirect URL carries its own token).
+    pub async fn attachment(&self, content_url: &str, cap: u64) -> Result<bytes::Bytes> {
+        self.http
+            .get(content_url)
+            .send()
+            .await?
+            .bytes_capped(cap)
+            .await
+    }
+
     /// The authenticated user (`GET …/myself`): checks the credentials and
     /// gives the time zone JQL dates are read in.
     pub async fn myself(&self) -> Result<User> {

@@ -69,6 +69,9 @@ pub struct JiraConfig {
     pub time_zone: Option<Tz>,
     /// Comments per comment-page request.
     pub comment_page_size: u32,
+    /// Download attachment bytes up to this size each; `None` (the
+    /// default) lists attachments without their bytes.
+    pub attachment_max_bytes: Option<u64>,
     /// Requests per second (GCRA quota); bursts up to twice that.
     pub requests_per_second: f64,
 }
@@ -84,6 +87,7 @@ impl JiraConfig {
             page_size: 100,
             time_zone: None,
             comment_page_size: 100,
+            attachment_max_bytes: None,
             requests_per_second: 10.0,
         }
     }
@@ -109,6 +113,13 @@ impl JiraConfig {
     /// Override the time zone JQL dates are read in.
     pub fn time_zone(mut self, tz: Tz) -> Self {
         self.time_zone = Some(tz);
+        self
+    }
+
+    /// Download attachments of at most `max_bytes` each with their issue;
+    /// larger ones stay listed without bytes.
+    pub fn attachment_bytes(mut self, max_bytes: u64) -> Self {
+        self.attachment_max_bytes = Some(max_bytes);
         self
     }
 

@@ -101,6 +101,7 @@ impl JiraConnector {
                         site: this.site.clone(),
                         page_size: this.config.page_size,
                         comment_page_size: this.config.comment_page_size,
+                        attachment_max_bytes: this.config.attachment_max_bytes,
                     };
                     search::issues(reader, &this.config.scope, tz, window, from)
                 }

@@ -77,6 +77,7 @@ struct State {
     pages: u32,
     comment_page_size: u32,
     page_size: u32,
+    attachment_max_bytes: Option<u64>,
 }
 
 /// What an issue stream reads from and how much per request.
@@ -85,6 +86,7 @@ pub(crate) struct Reader {
     pub site: Site,
     pub page_size: u32,
     pub comment_page_size: u32,
+    pub attachment_max_bytes: Option<u64>,
 }
 
 /// Issues updated in `window`, resuming after `from`.
@@ -100,6 +102,7 @@ pub(crate) fn issues(
         site,
         page_size,
         comment_page_size,
+        attachment_max_bytes,
     } = reader;
     // Resuming: the search starts at the checkpoint, not the window start.
     let mut query_window = window;
@@ -120,6 +123,7 @@ pub(crate) fn issues(
         pages: 0,
         comment_page_size,
         page_size,
+        attachment_max_bytes,
     };
     stream::unfold(state, |mut state| async move {
         let cursor = state.cursor.take()?;
@@ -272,16 +276,40 @@ async fn issue_item(state: &mut State, raw: Value) -> Result<Option<Item>> {
     if !jql::in_window(updated, &state.window) || state.checkpoint.covers(updated, &issue.key) {
         return Ok(None);
     }
-    let item = match all_comments(state, &issue).await {
-        Ok(comments) => Item::from(issue_to_document(&state.site, &issue, &comments)),
+    let item = match document(state, &issue).await {
+        Ok(doc) => Item::from(doc),
         Err(e) if is_fatal(&e) => return Err(e),
         Err(e) => Item::Failure(DocumentFailure::new(
             state.site.document_id(&issue.key),
-            format!("comments of {} could not be read: {e}", issue.key),
+            format!("{} could not be read in full: {e}", issue.key),
         )),
     };
     state.checkpoint.advance(updated, &issue.key);
     Ok(Some(item))
+}
+
+/// The issue's document: comments past the first page fetched, attachment
+/// bytes downloaded when enabled.
+async fn document(state: &State, issue: &Issue) -> Result<connector_core::Document> {
+    let comments = all_comments(state, issue)
+        .await
+        .map_err(|e| e.context("reading comments"))?;
+    let mut doc = issue_to_document(&state.site, issue, &comments);
+    if let Some(cap) = state.attachment_max_bytes {
+        for attachment in &mut doc.attachments {
+            let (Some(url), Some(size)) = (&attachment.url, attachment.size) else {
+                continue;
+            };
+            if size > cap {
+                continue;
+            }
+            let bytes = state.client.attachment(url, cap).await.map_err(|e| {
+                e.context(format_args!("downloading attachment {}", attachment.name))
+            })?;
+            attachment.bytes = Some(bytes.to_vec());
+        }
+    }
+    Ok(doc)
 }
 
 /// Errors that mean the whole source is unusable, not just one issue.

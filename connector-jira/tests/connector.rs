@@ -453,3 +453,73 @@ async fn an_unreachable_site_names_the_url() {
     );
     let _ = Ordering::SeqCst;
 }
+
+#[tokio::test]
+async fn attachment_bytes_follow_the_media_redirect_without_credentials() {
+    let media = MockServer::start().await;
+    Mock::given(wiremock::matchers::header_exists("authorization"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&media)
+        .await;
+    Mock::given(path("/file/abc/binary"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"JPEGDATA".to_vec()))
+        .mount(&media)
+        .await;
+    let server = MockServer::start().await;
+    mount_account(&server, "3", "UTC").await;
+    mount_comments(&server, "3", 0, true).await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/attachment/content/10000"))
+        .respond_with(ResponseTemplate::new(303).insert_header(
+            "Location",
+            format!("{}/file/abc/binary?token=eyJhbGciOi", media.uri()),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut with_files = issue(1, updated_of(1), true, 0, 20);
+    with_files["fields"]["attachment"][0]["content"] = json!(format!(
+        "{}/rest/api/3/attachment/content/10000",
+        server.uri()
+    ));
+    with_files["fields"]["attachment"][0]["size"] = json!(8);
+    let mut big = with_files["fields"]["attachment"][0].clone();
+    big["filename"] = json!("huge.iso");
+    big["size"] = json!(5_000_000_000u64);
+    big["content"] = json!(format!(
+        "{}/rest/api/3/attachment/content/10001",
+        server.uri()
+    ));
+    with_files["fields"]["attachment"]
+        .as_array_mut()
+        .unwrap()
+        .push(big);
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(TokenSearch::new(vec![with_files]))
+        .mount(&server)
+        .await;
+    let config = JiraConfig::new(server.uri())
+        .deployment(Deployment::Cloud)
+        .project("ENG")
+        .attachment_bytes(1 << 20);
+    let jira = JiraConnector::new(
+        config,
+        JiraAuth::basic("mia@example.com", "api-token-secret"),
+    )
+    .unwrap();
+    let got = collect(jira.poll(window())).await.unwrap();
+    let doc = &got.docs[0];
+    assert_eq!(doc.attachments[0].bytes.as_deref(), Some(&b"JPEGDATA"[..]));
+    assert_eq!(doc.attachments[1].name, "huge.iso");
+    assert!(
+        doc.attachments[1].bytes.is_none(),
+        "over the cap: listed, not downloaded"
+    );
+    let received = media.received_requests().await.unwrap();
+    assert!(
+        received
+            .iter()
+            .all(|r| !r.headers.contains_key("authorization"))
+    );
+}

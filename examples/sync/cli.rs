@@ -117,6 +117,11 @@ pub struct JiraArgs {
     #[arg(long, value_enum)]
     pub deployment: Option<JiraDeployment>,
 
+    /// Download attachments of at most this many bytes into the output
+    /// (base64 in JSON); larger ones are listed without bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub attachment_bytes: Option<u64>,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -107,6 +107,9 @@ fn jira(args: &JiraArgs) -> Result<Opened, Error> {
     if let Some(rate) = args.common.rate {
         config = config.requests_per_second(rate);
     }
+    if let Some(cap) = args.attachment_bytes {
+        config = config.attachment_bytes(cap);
+    }
     match args.deployment {
         Some(JiraDeployment::Cloud) => config = config.deployment(Deployment::Cloud),
         Some(JiraDeployment::DataCenter) => config = config.deployment(Deployment::DataCenter),
