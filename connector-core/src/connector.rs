@@ -23,11 +23,16 @@ use crate::error::{Error, Result};
 /// credentials, a missing space); one bad document is an
 /// [`Item::Failure`] and the stream goes on.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Item {
     /// A document.
     Document(Box<Document>),
     /// One object that could not be turned into a document.
     Failure(DocumentFailure),
+    /// The document with this id is gone from the source (a change feed
+    /// such as Graph's delta says so). The runner deletes it from the sink
+    /// if the sink holds it; ids it never delivered are ignored.
+    Deleted(String),
     /// Everything before this point has been yielded; restarting from here
     /// neither loses nor repeats work. Only [`CheckpointedConnector`]s yield these.
     Checkpoint(Checkpoint),
@@ -236,6 +241,15 @@ pub trait CheckpointedConnector: Connector {
     /// Documents changed inside `window` (a full sync uses
     /// [`TimeWindow::until`]), starting after `from` when given.
     fn resume(&self, window: TimeWindow, from: Option<Checkpoint>) -> ItemStream<'_>;
+
+    /// Whether the last checkpoint of a *completed* sync is where the next
+    /// incremental sync starts — a change token such as a delta link —
+    /// rather than a position that only means something inside one window
+    /// (a walk position, a page token). When `true`, the runner keeps it
+    /// and passes it to the next incremental [`resume`](Self::resume).
+    fn checkpoint_continues(&self) -> bool {
+        false
+    }
 }
 
 /// Lists ids (and access) cheaply, for deletion detection and permission sync.

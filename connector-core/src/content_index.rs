@@ -111,6 +111,15 @@ impl ContentIndex {
         }
     }
 
+    /// Whether the sink holds `id` (committed or staged, not removed).
+    pub fn contains(&self, id: &str) -> bool {
+        let id_h = id_hash(id);
+        match self.staged.get(&id_h) {
+            Some((staged, _)) => *staged != TOMBSTONE,
+            None => self.committed.contains_key(&id_h),
+        }
+    }
+
     /// Stage `id` as written with `content_hash`.
     pub fn stage(&mut self, id: &str, content_hash: &str) {
         self.staged
@@ -174,8 +183,10 @@ impl ContentIndex {
         for_each_record(reader, |id_h, content, id| {
             // Only the record that holds the id's current content counts;
             // older records of the same id, and removed ids, are history.
+            // Ids touched in this run (a delete already staged) are settled.
             if content != TOMBSTONE
                 && self.committed.get(&id_h) == Some(&content)
+                && !self.staged.contains_key(&id_h)
                 && !seen.contains(&id_h)
                 && reported.insert(id_h)
             {

@@ -62,6 +62,7 @@ async fn collect(stream: connector_core::ItemStream<'_>) -> connector_core::Resu
             Item::Document(d) => out.docs.push(*d),
             Item::Failure(f) => out.failures.push(format!("{f:?}")),
             Item::Checkpoint(c) => out.checkpoints.push(c),
+            other => panic!("Jira reports no {other:?}"),
         }
     }
     Ok(out)

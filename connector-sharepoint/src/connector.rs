@@ -170,6 +170,12 @@ impl CheckpointedConnector for SharePointConnector {
             Err(e) => stream::iter(vec![Err(e)]).boxed(),
         }
     }
+
+    /// Delta links are change tokens: the next incremental sync continues
+    /// from the last completed sync's links, not from a timestamp.
+    fn checkpoint_continues(&self) -> bool {
+        true
+    }
 }
 
 impl SlimConnector for SharePointConnector {

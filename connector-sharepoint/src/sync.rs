@@ -434,6 +434,8 @@ async fn drive_page(
         if item.deleted.is_some() {
             deleted += 1;
             state.folders.remove(&item.id);
+            // Folders were never documents: the runner ignores their ids.
+            work.push(Work::Ready(Ok(Item::Deleted(file_id(&drive_id, &item.id)))));
             continue;
         }
         let parent = state
@@ -460,7 +462,6 @@ async fn drive_page(
         }
     }
     if deleted > 0 {
-        // No stream item reports a deletion; the runner's slim listing finds them.
         tracing::debug!(library = %library.name, deleted, "deleted items in delta page");
     }
 

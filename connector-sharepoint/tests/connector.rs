@@ -48,6 +48,7 @@ struct Collected {
     docs: Vec<Document>,
     failures: Vec<String>,
     checkpoints: Vec<Checkpoint>,
+    deleted: Vec<String>,
 }
 
 impl Collected {
@@ -75,6 +76,8 @@ async fn collect(stream: connector_core::ItemStream<'_>) -> connector_core::Resu
             Item::Document(d) => out.docs.push(*d),
             Item::Failure(f) => out.failures.push(format!("{}: {}", f.id, f.reason)),
             Item::Checkpoint(c) => out.checkpoints.push(c),
+            Item::Deleted(id) => out.deleted.push(id),
+            other => panic!("unexpected item {other:?}"),
         }
     }
     Ok(out)
@@ -461,7 +464,7 @@ async fn gone_delta_link_resyncs_the_library_and_unchanged_files_are_skipped() {
 }
 
 #[tokio::test]
-async fn deleted_items_are_dropped_and_removed_through_the_slim_listing() {
+async fn deleted_items_are_reported_from_the_delta_and_the_next_sync_continues_from_its_link() {
     let g = graph_server(3).await;
     let sp = connector(config(&g.server));
     let store = Arc::new(MemoryCheckpointStore::default());
@@ -476,7 +479,7 @@ async fn deleted_items_are_dropped_and_removed_through_the_slim_listing() {
         state.changes = vec![deleted(DOCS, "01README", ROOT_ID)];
         state.current.retain(|i| i["id"] != "01README");
     }
-    // The delta with the deletion yields no document for it…
+    // The delta with the deletion reports it…
     let changes = collect(sp.resume(
         TimeWindow::new(Utc::now() - chrono::Duration::hours(1), Utc::now()),
         None,
@@ -488,19 +491,24 @@ async fn deleted_items_are_dropped_and_removed_through_the_slim_listing() {
         "{:?}",
         changes.titles()
     );
-    // …and the slim listing no longer lists it, so the runner deletes it.
+    assert_eq!(changes.deleted, [format!("drives/{DOCS}/items/01README")]);
+    // …and the slim listing no longer lists it either.
     let ids: Vec<String> = sp.slim().map(|s| s.unwrap().id).collect().await;
     assert_eq!(ids.len(), 7, "{ids:?}");
     assert!(!ids.contains(&format!("drives/{DOCS}/items/01README")));
+    let asked_before = g.docs.tokens.lock().unwrap().len();
     let second = runner
         .run(&sp, &mut sink, SyncMode::Incremental)
         .await
         .unwrap();
+    // Deleted once, from the delta item; the slim listing agrees.
     assert_eq!(second.documents_deleted, 1, "{second:?}");
-    // The incremental run asked for changes since the last sync.
-    let tokens = g.docs.tokens.lock().unwrap().clone();
+    assert_eq!(sink.deleted(), [format!("drives/{DOCS}/items/01README")]);
+    // The incremental run continued from the stored delta link, not a timestamp.
+    let tokens = g.docs.tokens.lock().unwrap()[asked_before..].to_vec();
+    assert_eq!(tokens.first().map(String::as_str), Some("delta-1"), "{tokens:?}");
     assert!(
-        tokens
+        !tokens
             .iter()
             .any(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
         "{tokens:?}"

@@ -141,7 +141,7 @@ async fn resume_from_every_checkpoint_has_no_gap_and_no_repeat() {
         match item.unwrap() {
             Item::Document(d) => all.push(d.id),
             Item::Checkpoint(cp) => checkpoints.push((all.len(), cp)),
-            Item::Failure(f) => panic!("{f:?}"),
+            other => panic!("{other:?}"),
         }
     }
     assert_eq!(all.len(), 57);

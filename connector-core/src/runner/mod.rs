@@ -381,6 +381,14 @@ impl SyncRunner {
                 if joins {
                     run.state.last_completed = Some(window.end);
                 }
+                let continues = connector
+                    .as_checkpointed()
+                    .is_some_and(|c| c.checkpoint_continues());
+                run.state.carried = if continues && windowed {
+                    run.latest_checkpoint.clone()
+                } else {
+                    None
+                };
                 self.commit(&mut run).await
             }
             Err(e) => Err(e),
@@ -420,7 +428,13 @@ impl SyncRunner {
             Some(start) if start > DateTime::<Utc>::UNIX_EPOCH => TimeWindow::new(start, now),
             _ => TimeWindow::until(now),
         };
-        (window, None, false)
+        // A change token from the last completed sync continues only an
+        // incremental sync; Full and Since start over.
+        let from = match mode {
+            SyncMode::Incremental => state.carried.clone(),
+            SyncMode::Full | SyncMode::Since(_) => None,
+        };
+        (window, from, false)
     }
 
     async fn pump(&self, stream: ItemStream<'_>, run: &mut Run<'_>) -> Result<()> {
@@ -500,6 +514,14 @@ impl SyncRunner {
                     run.counts.failed += 1;
                     if run.failures.len() < self.options.max_reported_failures {
                         run.failures.push(failure);
+                    }
+                }
+                Item::Deleted(id) => {
+                    if run.index.contains(&id) {
+                        run.sink.delete(&id).await?;
+                        run.index.stage_removal(&id);
+                        self.observer.on_deleted(&id);
+                        run.counts.deleted += 1;
                     }
                 }
                 Item::Checkpoint(checkpoint) => {

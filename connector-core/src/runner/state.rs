@@ -23,6 +23,11 @@ pub struct SyncState {
     pub sink: Option<SinkPosition>,
     /// The content index log's committed length.
     pub index_len: u64,
+    /// The last checkpoint of the last completed sync, for connectors whose
+    /// checkpoints continue across syncs (see
+    /// [`CheckpointedConnector::checkpoint_continues`](crate::CheckpointedConnector::checkpoint_continues)).
+    #[serde(default)]
+    pub carried: Option<Checkpoint>,
 }
 
 impl Default for SyncState {
@@ -33,6 +38,7 @@ impl Default for SyncState {
             in_progress: None,
             sink: None,
             index_len: 0,
+            carried: None,
         }
     }
 }
