@@ -20,6 +20,8 @@ pub enum Source {
     Fs(FsArgs),
     /// Jira Cloud or Data Center: JIRA_EMAIL + JIRA_API_TOKEN, or JIRA_PAT.
     Jira(JiraArgs),
+    /// SharePoint Online through Microsoft Graph: SHAREPOINT_CLIENT_ID + SHAREPOINT_CLIENT_SECRET.
+    Sharepoint(SharePointArgs),
 }
 
 impl Source {
@@ -27,6 +29,7 @@ impl Source {
         match self {
             Source::Fs(a) => &a.common,
             Source::Jira(a) => &a.common,
+            Source::Sharepoint(a) => &a.common,
         }
     }
 }
@@ -121,6 +124,41 @@ pub struct JiraArgs {
     /// (base64 in JSON); larger ones are listed without bytes.
     #[arg(long, value_name = "BYTES")]
     pub attachment_bytes: Option<u64>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `sharepoint`: document libraries and pages of SharePoint Online sites.
+#[derive(Debug, Args)]
+pub struct SharePointArgs {
+    /// Entra ID tenant id (a GUID) or domain (contoso.onmicrosoft.com).
+    #[arg(long, value_name = "ID")]
+    pub tenant: String,
+
+    /// Site URL, e.g. https://contoso.sharepoint.com/sites/Eng (repeatable).
+    #[arg(long = "site", value_name = "URL", required = true)]
+    pub sites: Vec<String>,
+
+    /// Only these document libraries (by name; repeatable); default: all.
+    #[arg(long = "library", value_name = "NAME")]
+    pub libraries: Vec<String>,
+
+    /// Microsoft Graph base URL (national clouds, local test servers).
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+
+    /// Entra ID login base URL (national clouds, local test servers).
+    #[arg(long, value_name = "URL")]
+    pub login_url: Option<String>,
+
+    /// Map item permissions to each document's access list.
+    #[arg(long)]
+    pub permissions: bool,
+
+    /// Leave out site pages.
+    #[arg(long)]
+    pub no_pages: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

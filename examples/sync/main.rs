@@ -23,10 +23,11 @@ use connector_core::sink::{CsvSink, JsonlSink, Sink};
 use connector_core::{CancellationToken, Connector, Error, ErrorKind};
 use connector_fs::{FsConfig, FsConnector};
 
-use cli::{Cli, CommonArgs, JiraArgs, JiraDeployment, Source};
+use cli::{Cli, CommonArgs, JiraArgs, JiraDeployment, SharePointArgs, Source};
 use connector_core::credentials::SecretString;
 use connector_core::http::HttpClient;
 use connector_jira::{Deployment, JiraAuth, JiraConfig, JiraConnector};
+use connector_sharepoint::{SharePointAuth, SharePointConfig, SharePointConnector};
 use progress::Progress;
 
 fn main() -> ExitCode {
@@ -139,10 +140,52 @@ fn fnv1a(text: &str) -> u64 {
     })
 }
 
+fn sharepoint(args: &SharePointArgs) -> Result<Opened, Error> {
+    let id = std::env::var("SHAREPOINT_CLIENT_ID")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (Some(client_id), Some(secret)) = (id, env_secret("SHAREPOINT_CLIENT_SECRET")) else {
+        return Err(Error::config(
+            "set SHAREPOINT_CLIENT_ID and SHAREPOINT_CLIENT_SECRET (an Entra ID app registration with Sites.Read.All)",
+        ));
+    };
+    let mut config = SharePointConfig::new(&args.tenant)
+        .include_pages(!args.no_pages)
+        .permissions(args.permissions);
+    for site in &args.sites {
+        config = config.site(site.clone());
+    }
+    for library in &args.libraries {
+        config = config.library(library.clone());
+    }
+    if let Some(url) = &args.graph_url {
+        config = config.graph_url(url.clone());
+    }
+    if let Some(url) = &args.login_url {
+        config = config.login_url(url.clone());
+    }
+    if let Some(rate) = args.common.rate {
+        config = config.requests_per_second(rate);
+    }
+    let auth = SharePointAuth::client_secret(client_id, secret);
+    let connector = SharePointConnector::new(config, auth).map_err(|e| e.context("sharepoint"))?;
+    let mut id = format!("sharepoint:{}:{}", args.tenant, args.sites.join(","));
+    if !args.libraries.is_empty() {
+        id.push(':');
+        id.push_str(&args.libraries.join(","));
+    }
+    Ok(Opened {
+        http: Some(connector.client().http().clone()),
+        connector: Box::new(connector),
+        id,
+    })
+}
+
 /// The connector for the chosen source.
 fn connector(source: &Source) -> Result<Opened, Error> {
     match source {
         Source::Jira(args) => jira(args),
+        Source::Sharepoint(args) => sharepoint(args),
         Source::Fs(args) => {
             let mut config = FsConfig::default()
                 .max_text_bytes(args.max_text_bytes)
