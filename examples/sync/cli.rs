@@ -20,6 +20,8 @@ pub enum Source {
     Fs(FsArgs),
     /// Jira Cloud or Data Center: JIRA_EMAIL + JIRA_API_TOKEN, or JIRA_PAT.
     Jira(JiraArgs),
+    /// Confluence Cloud or Data Center: CONFLUENCE_EMAIL + CONFLUENCE_API_TOKEN, or CONFLUENCE_PAT.
+    Confluence(ConfluenceArgs),
     /// SharePoint Online through Microsoft Graph: SHAREPOINT_CLIENT_ID + SHAREPOINT_CLIENT_SECRET.
     Sharepoint(SharePointArgs),
 }
@@ -30,6 +32,7 @@ impl Source {
             Source::Fs(a) => &a.common,
             Source::Jira(a) => &a.common,
             Source::Sharepoint(a) => &a.common,
+            Source::Confluence(a) => &a.common,
         }
     }
 }
@@ -119,6 +122,34 @@ pub struct JiraArgs {
     /// Override the deployment detected from the URL (*.atlassian.net is Cloud).
     #[arg(long, value_enum)]
     pub deployment: Option<JiraDeployment>,
+
+    /// Download attachments of at most this many bytes into the output
+    /// (base64 in JSON); larger ones are listed without bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub attachment_bytes: Option<u64>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `confluence`: pages and blog posts of Confluence spaces.
+#[derive(Debug, Args)]
+pub struct ConfluenceArgs {
+    /// Base URL of the site, e.g. https://acme.atlassian.net/wiki or https://wiki.acme.com.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// Sync this space (repeatable); default: every space you can see.
+    #[arg(long = "space", value_name = "KEY")]
+    pub spaces: Vec<String>,
+
+    /// Add footer comments to each page as sections.
+    #[arg(long)]
+    pub comments: bool,
+
+    /// Include archived pages.
+    #[arg(long)]
+    pub archived: bool,
 
     /// Download attachments of at most this many bytes into the output
     /// (base64 in JSON); larger ones are listed without bytes.

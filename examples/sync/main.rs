@@ -23,7 +23,8 @@ use connector_core::sink::{CsvSink, JsonlSink, Sink};
 use connector_core::{CancellationToken, Connector, Error, ErrorKind};
 use connector_fs::{FsConfig, FsConnector};
 
-use cli::{Cli, CommonArgs, JiraArgs, JiraDeployment, SharePointArgs, Source};
+use cli::{Cli, CommonArgs, ConfluenceArgs, JiraArgs, JiraDeployment, SharePointArgs, Source};
+use connector_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceConnector};
 use connector_core::credentials::SecretString;
 use connector_core::http::HttpClient;
 use connector_jira::{Deployment, JiraAuth, JiraConfig, JiraConnector};
@@ -140,6 +141,53 @@ fn fnv1a(text: &str) -> u64 {
     })
 }
 
+fn confluence(args: &ConfluenceArgs) -> Result<Opened, Error> {
+    let email = std::env::var("CONFLUENCE_EMAIL")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let auth = match (
+        email,
+        env_secret("CONFLUENCE_API_TOKEN"),
+        env_secret("CONFLUENCE_PAT"),
+    ) {
+        (Some(email), Some(token), _) => ConfluenceAuth::basic(email, token),
+        (_, _, Some(pat)) => ConfluenceAuth::bearer(pat),
+        (Some(_), None, None) => {
+            return Err(Error::config(
+                "CONFLUENCE_EMAIL is set but CONFLUENCE_API_TOKEN is not; set both (Cloud) or CONFLUENCE_PAT (Data Center)",
+            ));
+        }
+        _ => {
+            return Err(Error::config(
+                "set CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN (Confluence Cloud) or CONFLUENCE_PAT (Data Center personal access token)",
+            ));
+        }
+    };
+    let mut config = ConfluenceConfig::new(&args.url)
+        .footer_comments(args.comments)
+        .archived(args.archived);
+    for key in &args.spaces {
+        config = config.space(key.clone());
+    }
+    if let Some(rate) = args.common.rate {
+        config = config.requests_per_second(rate);
+    }
+    if let Some(cap) = args.attachment_bytes {
+        config = config.attachment_bytes(cap);
+    }
+    let connector = ConfluenceConnector::new(config, auth).map_err(|e| e.context("confluence"))?;
+    let mut id = format!("confluence:{}", args.url.trim_end_matches('/'));
+    if !args.spaces.is_empty() {
+        id.push(':');
+        id.push_str(&args.spaces.join(","));
+    }
+    Ok(Opened {
+        http: Some(connector.client().http().clone()),
+        connector: Box::new(connector),
+        id,
+    })
+}
+
 fn sharepoint(args: &SharePointArgs) -> Result<Opened, Error> {
     let id = std::env::var("SHAREPOINT_CLIENT_ID")
         .ok()
@@ -186,6 +234,7 @@ fn connector(source: &Source) -> Result<Opened, Error> {
     match source {
         Source::Jira(args) => jira(args),
         Source::Sharepoint(args) => sharepoint(args),
+        Source::Confluence(args) => confluence(args),
         Source::Fs(args) => {
             let mut config = FsConfig::default()
                 .max_text_bytes(args.max_text_bytes)
