@@ -109,11 +109,10 @@ pub struct ListPage {
 }
 
 /// What v1 expands on pages and blog posts (listing on Data Center, CQL search).
-pub const V1_EXPAND: &str =
-    "body.storage,version,history,ancestors,space,metadata.labels,children.attachment";
+pub const V1_EXPAND: &str = "body.storage,version,history,ancestors,space,metadata.labels,children.attachment,restrictions.read.restrictions.user,restrictions.read.restrictions.group";
 
 /// What the Cloud enrichment search expands (everything v2 lists lack).
-pub const ENRICH_EXPAND: &str = "content.version,content.history,content.ancestors,content.space,content.metadata.labels,content.children.attachment";
+pub const ENRICH_EXPAND: &str = "content.version,content.history,content.ancestors,content.space,content.metadata.labels,content.children.attachment,content.restrictions.read.restrictions.user,content.restrictions.read.restrictions.group";
 
 /// The Confluence REST calls of the connector. Cheap to clone.
 #[derive(Debug, Clone)]

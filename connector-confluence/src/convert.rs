@@ -6,7 +6,7 @@
 //! [`ContentRecord::enrich`]) — and the record becomes the document.
 
 use chrono::{DateTime, Utc};
-use connector_core::{Attachment, Document, MetadataValue, Section};
+use connector_core::{Access, Attachment, Document, MetadataValue, Section};
 use serde_json::Value;
 
 use crate::client::{ContentKind, SpaceInfo};
@@ -211,6 +211,8 @@ pub struct ContentRecord {
     pub more_attachments: Option<String>,
     /// Footer comments, oldest first.
     pub comments: Vec<CommentRecord>,
+    /// Who may view it, when the content carries its own view restriction.
+    pub access: Option<Access>,
 }
 
 impl ContentRecord {
@@ -262,6 +264,9 @@ impl ContentRecord {
     /// Take what v1 knows and v2 does not list: ancestors' titles, labels,
     /// attachments, the space, and people's names.
     pub fn enrich(&mut self, c: &V1Content) {
+        if let Some(access) = c.restrictions.as_ref().and_then(read_restrictions) {
+            self.access = Some(access);
+        }
         if let Some(space) = &c.space {
             if !space.key.is_empty() {
                 self.space_key = Some(space.key.clone());
@@ -339,6 +344,41 @@ fn put(doc: &mut Document, key: &str, value: Option<String>) {
     }
 }
 
+/// The users and groups of a content's own read restriction, or `None`
+/// when it has none (it then inherits its space's and ancestors'
+/// permissions, which this connector does not expand).
+pub fn read_restrictions(restrictions: &Value) -> Option<Access> {
+    let read = restrictions.get("read")?.get("restrictions")?;
+    let results = |kind: &str| -> Vec<Value> {
+        read.get(kind)
+            .and_then(|k| k.get("results"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let users: Vec<String> = results("user")
+        .iter()
+        .filter_map(|u| {
+            ["email", "accountId", "username", "userKey"]
+                .iter()
+                .find_map(|k| u.get(*k).and_then(Value::as_str).filter(|v| !v.is_empty()))
+                .map(str::to_owned)
+        })
+        .collect();
+    let groups: Vec<String> = results("group")
+        .iter()
+        .filter_map(|g| g.get("name").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    if users.is_empty() && groups.is_empty() {
+        return None;
+    }
+    Some(Access {
+        public: false,
+        users,
+        groups,
+    })
+}
+
 /// The document for `record`.
 ///
 /// ```
@@ -375,6 +415,7 @@ pub fn record_to_document(site: &Site, record: &ContentRecord) -> Document {
     doc.url = Some(url.clone());
     doc.created_at = record.created_at;
     doc.updated_at = record.updated_at;
+    doc.access = record.access.clone();
 
     let body = record
         .body
@@ -492,6 +533,39 @@ mod tests {
             Some(
                 "https://acme.atlassian.net/wiki/download/attachments/98305/diagram.png?version=1"
             )
+        );
+    }
+
+    #[test]
+    fn read_restrictions_become_access() {
+        // `GET /rest/api/content/{id}?expand=restrictions.read.restrictions.user,…`
+        let restricted = serde_json::json!({
+            "read": {
+                "operation": "read",
+                "restrictions": {
+                    "user": {"results": [
+                        {"type": "known", "accountId": "5b10ac8d82e05b22cc7d4ef5", "email": "mia@example.com", "displayName": "Mia Krystof"},
+                        {"type": "known", "accountId": "5b10a2844c20165700ede21g", "displayName": "Ada"}
+                    ], "start": 0, "limit": 200, "size": 2},
+                    "group": {"results": [{"type": "group", "name": "confluence-admins", "id": "a1b2"}], "start": 0, "limit": 200, "size": 1}
+                },
+                "_links": {}
+            }
+        });
+        let access = read_restrictions(&restricted).unwrap();
+        assert!(!access.public);
+        assert_eq!(
+            access.users,
+            ["mia@example.com", "5b10a2844c20165700ede21g"]
+        );
+        assert_eq!(access.groups, ["confluence-admins"]);
+        let open = serde_json::json!({"read": {"operation": "read", "restrictions": {
+            "user": {"results": [], "size": 0}, "group": {"results": [], "size": 0}
+        }}});
+        assert_eq!(
+            read_restrictions(&open),
+            None,
+            "no own restriction: inherited, unknown"
         );
     }
 }

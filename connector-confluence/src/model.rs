@@ -204,6 +204,10 @@ pub struct V1Content {
     /// For attachments: `fileSize`, `mediaType`.
     #[serde(default)]
     pub extensions: Option<Value>,
+    /// `restrictions.read.restrictions.{user,group}` expansion: who may
+    /// view the content when it is restricted itself.
+    #[serde(default)]
+    pub restrictions: Option<Value>,
     /// `webui`, `tinyui`, `download`, `base`.
     #[serde(default, rename = "_links", deserialize_with = "null_as_default")]
     pub links: WebLinks,

@@ -25,7 +25,7 @@ use crate::model::{V1Content, parse_time};
 const MAX_PAGES: u32 = 1_000_000;
 
 /// What Cloud's `/rest/api/search` expands (results wrap the content).
-const CLOUD_SEARCH_EXPAND: &str = "content.body.storage,content.version,content.history,content.ancestors,content.space,content.metadata.labels,content.children.attachment";
+const CLOUD_SEARCH_EXPAND: &str = "content.body.storage,content.version,content.history,content.ancestors,content.space,content.metadata.labels,content.children.attachment,content.restrictions.read.restrictions.user,content.restrictions.read.restrictions.group";
 
 /// Where a change stream resumes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -315,7 +315,7 @@ async fn datacenter_start_limit_pagination_without_repeats() {
     assert_eq!(query(first, "spaceKey").as_deref(), Some("ENG"));
     assert_eq!(
         query(first, "expand").as_deref(),
-        Some("body.storage,version,history,ancestors,space,metadata.labels,children.attachment")
+        Some(connector_confluence::client::V1_EXPAND)
     );
     assert!(
         first
