@@ -506,7 +506,11 @@ async fn deleted_items_are_reported_from_the_delta_and_the_next_sync_continues_f
     assert_eq!(sink.deleted(), [format!("drives/{DOCS}/items/01README")]);
     // The incremental run continued from the stored delta link, not a timestamp.
     let tokens = g.docs.tokens.lock().unwrap()[asked_before..].to_vec();
-    assert_eq!(tokens.first().map(String::as_str), Some("delta-1"), "{tokens:?}");
+    assert_eq!(
+        tokens.first().map(String::as_str),
+        Some("delta-1"),
+        "{tokens:?}"
+    );
     assert!(
         !tokens
             .iter()
