@@ -309,7 +309,12 @@ impl Connector for S3Connector {
                 tracing::debug!(error = %e, "cannot list buckets; offering the configured one");
                 vec![self.inner.config.bucket.clone()]
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                return Err(e.context(format!(
+                    "checking access to bucket `{}`",
+                    self.inner.config.bucket
+                )));
+            }
         };
         let prefixes = self.top_prefixes(api, MAX_OPTIONS).await?;
         tracing::debug!(endpoint = api.endpoint_label(), "bucket is readable");
