@@ -62,7 +62,12 @@ async fn access_denied_is_forbidden() {
         .await;
     let connector = S3Connector::new(config(&server)).unwrap();
     let err = connector.validate().await.unwrap_err();
-    assert_clear(&err, ErrorKind::Forbidden, &server, "AccessDenied: Access Denied");
+    assert_clear(
+        &err,
+        ErrorKind::Forbidden,
+        &server,
+        "AccessDenied: Access Denied",
+    );
     assert!(err.to_string().contains("s3:ListBucket"), "{err}");
     let items: Vec<_> = connector.load().collect().await;
     assert_eq!(items.len(), 1);
@@ -76,7 +81,11 @@ async fn access_denied_is_forbidden() {
 
 #[tokio::test]
 async fn rejected_keys_are_auth_errors() {
-    for code in ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"] {
+    for code in [
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+    ] {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
             .respond_with(xml(403, error_xml(code, "The credentials are not valid.")))
@@ -183,7 +192,11 @@ async fn denied_and_archived_objects_are_failures_and_the_stream_goes_on() {
     match &items[0] {
         Item::Failure(f) => {
             assert_eq!(f.id, format!("{}/docs/a-denied.txt", server.uri()));
-            assert!(f.reason.contains("AccessDenied: KMS key not allowed"), "{}", f.reason);
+            assert!(
+                f.reason.contains("AccessDenied: KMS key not allowed"),
+                "{}",
+                f.reason
+            );
             assert!(f.reason.contains("s3:GetObject"), "{}", f.reason);
         }
         other => panic!("{other:?}"),
@@ -203,7 +216,10 @@ async fn throttling_is_retried() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/docs/"))
-        .respond_with(xml(503, error_xml("SlowDown", "Please reduce your request rate.")))
+        .respond_with(xml(
+            503,
+            error_xml("SlowDown", "Please reduce your request rate."),
+        ))
         .up_to_n_times(2)
         .with_priority(1)
         .mount(&server)

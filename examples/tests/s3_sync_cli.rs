@@ -157,8 +157,7 @@ fn sigkill_then_rerun_delivers_every_object_exactly_once() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("1 deleted"), "{stderr}");
     let last = std::fs::read_to_string(&out).unwrap();
-    let tombstone: serde_json::Value =
-        serde_json::from_str(last.lines().last().unwrap()).unwrap();
+    let tombstone: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
     assert_eq!(tombstone["id"], sample.as_str());
     assert_eq!(tombstone["deleted"], true);
 }
@@ -217,8 +216,14 @@ fn bad_bucket_endpoint_and_credentials_exit_with_one_line() {
         out_arg,
     ]));
     assert_eq!(code, Some(1));
-    assert!(line.starts_with("error: temporary failure: listing bucket `some-bucket`"), "{line}");
-    assert!(line.contains(&dead) && line.contains("connection refused"), "{line}");
+    assert!(
+        line.starts_with("error: temporary failure: listing bucket `some-bucket`"),
+        "{line}"
+    );
+    assert!(
+        line.contains(&dead) && line.contains("connection refused"),
+        "{line}"
+    );
 
     let (code, line, _) = failing_run(sync(scratch.path()).args([
         "s3",
@@ -260,5 +265,8 @@ fn bad_bucket_endpoint_and_credentials_exit_with_one_line() {
         out_arg,
     ]));
     assert_eq!(code, Some(1));
-    assert!(line.contains("pass the bucket `bucket` and the prefix"), "{line}");
+    assert!(
+        line.contains("pass the bucket `bucket` and the prefix"),
+        "{line}"
+    );
 }
