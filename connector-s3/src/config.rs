@@ -158,7 +158,7 @@ pub struct S3Config {
 }
 
 /// Downloads in flight by default; see `docs/s3.md` for the measurement.
-pub const DEFAULT_CONCURRENCY: usize = 16;
+pub const DEFAULT_CONCURRENCY: usize = 64;
 
 impl S3Config {
     /// Defaults for `bucket`: the whole bucket, the AWS credential chain,
