@@ -292,9 +292,10 @@ impl Connector for S3Connector {
     }
 
     /// Lists the buckets (when the credentials may), then lists the
-    /// configured bucket's top level: a missing bucket, rejected keys, a
-    /// denied listing or an unreachable endpoint is a typed error naming the
-    /// bucket and the endpoint. Options: `buckets` and `prefixes`.
+    /// configured bucket's top level (or, when that is denied, each
+    /// configured prefix): a missing bucket, rejected keys, a denied listing
+    /// or an unreachable endpoint is a typed error naming the bucket and the
+    /// endpoint. Options: `buckets` and `prefixes`.
     async fn validate(&self) -> Result<AvailableOptions> {
         let api = self.api().await?;
         let buckets = match api.list_buckets(MAX_OPTIONS).await {
@@ -316,7 +317,26 @@ impl Connector for S3Connector {
                 )));
             }
         };
-        let prefixes = self.top_prefixes(api, MAX_OPTIONS).await?;
+        let configured: Vec<String> = self
+            .inner
+            .prefixes
+            .iter()
+            .filter(|p| !p.is_empty())
+            .cloned()
+            .collect();
+        let prefixes = match self.top_prefixes(api, MAX_OPTIONS).await {
+            Ok(prefixes) => prefixes,
+            // Keys limited to some prefixes (an `s3:prefix` condition) may not
+            // list the top level: check the configured prefixes instead.
+            Err(e) if e.kind() == ErrorKind::Forbidden && !configured.is_empty() => {
+                tracing::debug!(error = %e, "cannot list the top level; checking the prefixes");
+                for prefix in &configured {
+                    api.list_page(prefix, Some("/"), None, None).await?;
+                }
+                configured
+            }
+            Err(e) => return Err(e),
+        };
         tracing::debug!(endpoint = api.endpoint_label(), "bucket is readable");
         Ok(AvailableOptions::default()
             .with(

@@ -7,7 +7,7 @@
 use connector_core::{Connector, ErrorKind, Item, LoadConnector};
 use connector_s3::{S3Config, S3Connector, S3Credentials};
 use futures::StreamExt;
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRET";
@@ -247,4 +247,33 @@ async fn throttling_is_retried() {
         .filter(|i| matches!(i, Item::Document(_)))
         .count();
     assert_eq!(docs, 2, "{items:?}");
+}
+
+#[tokio::test]
+async fn keys_scoped_to_a_prefix_validate_through_that_prefix() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/docs/"))
+        .and(query_param("prefix", "wiki/"))
+        .respond_with(xml(
+            200,
+            r#"<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>docs</Name><Prefix>wiki/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>"#.to_owned(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(query_param_is_missing("prefix"))
+        .respond_with(xml(403, error_xml("AccessDenied", "Access Denied")))
+        .mount(&server)
+        .await;
+    let scoped = S3Connector::new(config(&server).prefix("wiki/")).unwrap();
+    let options = scoped.validate().await.unwrap();
+    assert_eq!(options.get("buckets")[0].key, "docs");
+    assert_eq!(options.get("prefixes")[0].key, "wiki/");
+    // Without the prefix the same keys cannot list the bucket.
+    let whole = S3Connector::new(config(&server)).unwrap();
+    assert_eq!(
+        whole.validate().await.unwrap_err().kind(),
+        ErrorKind::Forbidden
+    );
 }
