@@ -155,6 +155,11 @@ pub struct S3Config {
     pub connect_timeout: Duration,
     /// Time allowed between two reads of a response.
     pub read_timeout: Duration,
+    /// A poll window starts this much earlier. S3 dates a multipart upload
+    /// by when it *began*, so an upload that began before a sync and
+    /// finished after it carries a `LastModified` older than the next
+    /// window; looking back catches uploads that took up to this long.
+    pub poll_lookback: Duration,
 }
 
 /// Downloads in flight by default; see `docs/s3.md` for the measurement.
@@ -183,6 +188,7 @@ impl S3Config {
             max_attempts: 5,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
+            poll_lookback: Duration::from_secs(15 * 60),
         }
     }
 
@@ -281,6 +287,12 @@ impl S3Config {
     /// Set [`S3Config::max_attempts`].
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts;
+        self
+    }
+
+    /// Set [`S3Config::poll_lookback`].
+    pub fn poll_lookback(mut self, lookback: Duration) -> Self {
+        self.poll_lookback = lookback;
         self
     }
 

@@ -180,6 +180,9 @@ impl S3Connector {
     /// The item stream: list from `from`, download in parallel in key
     /// order, and yield a checkpoint every `checkpoint_every` listed keys.
     fn items(&self, window: Option<TimeWindow>, from: ListFrom) -> ItemStream<'static> {
+        let lookback =
+            chrono::Duration::from_std(self.inner.config.poll_lookback).unwrap_or_default();
+        let window = window.map(|w| TimeWindow::new(w.start - lookback, w.end));
         let this = self.clone();
         stream::once(async move {
             let api = match this.api().await {
@@ -379,8 +382,8 @@ impl LoadConnector for S3Connector {
 }
 
 impl PollConnector for S3Connector {
-    /// Objects whose `LastModified` is inside `window`; the others are
-    /// listed but not downloaded.
+    /// Objects whose `LastModified` is inside `window`, its start moved back
+    /// by [`S3Config::poll_lookback`]; the others are listed but not downloaded.
     fn poll(&self, window: TimeWindow) -> ItemStream<'_> {
         self.items(Some(window), ListFrom::default())
     }
