@@ -11,6 +11,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::EncodingType;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use chrono::{DateTime, Utc};
 use connector_core::{Error, ErrorKind, Result};
@@ -163,7 +164,9 @@ impl S3Api {
             .max_keys(self.page_size)
             .set_continuation_token(token)
             .set_start_after(start_after)
-            .set_delimiter(delimiter.map(str::to_owned));
+            .set_delimiter(delimiter.map(str::to_owned))
+            // Keys may hold characters XML 1.0 cannot carry; encoded, they list.
+            .encoding_type(EncodingType::Url);
         if !prefix.is_empty() {
             request = request.prefix(prefix);
         }
@@ -172,6 +175,10 @@ impl S3Api {
             .send()
             .await
             .map_err(|e| from_sdk(e, &self.op("listing", "GET", &url)))?;
+        // Decode only what the server says it encoded: a store that ignores
+        // the request sends keys as they are.
+        let encoded = out.encoding_type() == Some(&EncodingType::Url);
+        let key = |k: &str| if encoded { url_decode(k) } else { k.to_owned() };
         let truncated = out.is_truncated().unwrap_or(false);
         let next_token = out.next_continuation_token().map(str::to_owned);
         if truncated && next_token.is_none() {
@@ -189,7 +196,7 @@ impl S3Api {
             .iter()
             .filter_map(|o| {
                 Some(Listed {
-                    key: o.key()?.to_owned(),
+                    key: key(o.key()?),
                     size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
                     etag: o.e_tag().map(unquote),
                     last_modified: o.last_modified().and_then(to_chrono),
@@ -200,7 +207,7 @@ impl S3Api {
         let common_prefixes = out
             .common_prefixes()
             .iter()
-            .filter_map(|p| p.prefix().map(str::to_owned))
+            .filter_map(|p| p.prefix().map(key))
             .collect();
         Ok(Page {
             objects,
@@ -311,6 +318,15 @@ pub(crate) async fn read_at_least(
     Ok(false)
 }
 
+/// Undo `encoding-type=url`: `%XX` escapes, and `+` for a space (S3 writes
+/// a space as `+` and a plus as `%2B`; moto writes `%20`).
+pub(crate) fn url_decode(encoded: &str) -> String {
+    let spaced = encoded.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 /// ETags arrive quoted (`"9b2cf535f27731c974343645a3985328"`).
 pub(crate) fn unquote(etag: &str) -> String {
     etag.trim_matches('"').to_owned()
@@ -323,6 +339,13 @@ pub(crate) fn to_chrono(t: &aws_sdk_s3::primitives::DateTime) -> Option<DateTime
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_decoding() {
+        assert_eq!(url_decode("a+b%2Bc%20d.txt"), "a b+c d.txt");
+        assert_eq!(url_decode("%C3%A9t%C3%A9/ctl%01.txt"), "été/ctl\u{1}.txt");
+        assert_eq!(url_decode("pct%2541"), "pct%41");
+    }
 
     #[test]
     fn etag_and_time() {

@@ -44,6 +44,9 @@ fn corpus() -> BTreeMap<String, Vec<u8>> {
         "my folder/file with spaces.txt".into(),
         b"spaces in the key".to_vec(),
     );
+    objects.insert("odd/plus+and space.txt".into(), b"plus".to_vec());
+    objects.insert("odd/percent%41.txt".into(), b"percent".to_vec());
+    objects.insert("odd/control\u{1}char.txt".into(), b"control".to_vec());
     objects.insert("empty.txt".into(), Vec::new());
     objects.insert("folder-marker/".into(), Vec::new());
     objects.insert(
@@ -152,6 +155,11 @@ async fn seeded_bucket_full_incremental_changes_and_deletions() {
         docs["my folder/file with spaces.txt"].sections[0].text,
         "spaces in the key"
     );
+    // Keys that need `encoding-type=url` to list at all, or decode wrongly
+    // with a naive decoder.
+    assert_eq!(docs["odd/plus+and space.txt"].sections[0].text, "plus");
+    assert_eq!(docs["odd/percent%41.txt"].sections[0].text, "percent");
+    assert_eq!(docs["odd/control\u{1}char.txt"].sections[0].text, "control");
     let empty = &docs["empty.txt"];
     assert!(empty.sections.is_empty() && empty.attachments.is_empty());
     assert_eq!(meta(empty, "size"), "0");
