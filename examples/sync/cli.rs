@@ -24,6 +24,11 @@ pub enum Source {
     Confluence(ConfluenceArgs),
     /// SharePoint Online through Microsoft Graph: SHAREPOINT_CLIENT_ID + SHAREPOINT_CLIENT_SECRET.
     Sharepoint(SharePointArgs),
+    /// An S3 bucket, or a bucket of an S3-compatible store (MinIO, R2, GCS
+    /// interoperability). Credentials come from the standard AWS variables
+    /// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+    /// AWS_PROFILE, AWS_REGION, web identity, instance metadata).
+    S3(S3Args),
 }
 
 impl Source {
@@ -33,6 +38,7 @@ impl Source {
             Source::Jira(a) => &a.common,
             Source::Sharepoint(a) => &a.common,
             Source::Confluence(a) => &a.common,
+            Source::S3(a) => &a.common,
         }
     }
 }
@@ -125,6 +131,63 @@ pub struct JiraArgs {
 
     /// Download attachments of at most this many bytes into the output
     /// (base64 in JSON); larger ones are listed without bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub attachment_bytes: Option<u64>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `s3`: a bucket of S3 or an S3-compatible store.
+#[derive(Debug, Args)]
+pub struct S3Args {
+    /// The bucket.
+    #[arg(long, value_name = "NAME")]
+    pub bucket: String,
+
+    /// Sync only keys under this prefix (repeatable; default: the whole bucket).
+    #[arg(long = "prefix", value_name = "PREFIX")]
+    pub prefixes: Vec<String>,
+
+    /// Sync only keys matching this glob (repeatable): `*.md` matches file
+    /// names, `docs/**/*.md` whole keys.
+    #[arg(long = "include", value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Leave out keys matching this glob (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// A custom endpoint (MinIO, R2, GCS, moto); plain http only to loopback.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL_S3")]
+    pub endpoint: Option<String>,
+
+    /// The region (default: AWS_REGION, the profile, or us-east-1 with --endpoint).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Path-style addressing (endpoint/bucket/key), as MinIO and moto need.
+    #[arg(long)]
+    pub path_style: bool,
+
+    /// The AWS shared-config profile (default: AWS_PROFILE).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Send unsigned requests, for public buckets.
+    #[arg(long)]
+    pub no_sign_request: bool,
+
+    /// Objects downloaded at the same time.
+    #[arg(long, value_name = "N", default_value_t = connector_s3::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+
+    /// Text objects over this many bytes are reported as failures.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
+    pub max_text_bytes: u64,
+
+    /// Include the bytes of non-text objects (base64 in the output) up to this size;
+    /// larger objects are reported as failures.
     #[arg(long, value_name = "BYTES")]
     pub attachment_bytes: Option<u64>,
 

@@ -22,6 +22,7 @@ use connector_core::runner::{RunnerOptions, SyncMode, SyncReport, SyncRunner};
 use connector_core::sink::{CsvSink, JsonlSink, Sink};
 use connector_core::{CancellationToken, Connector, Error, ErrorKind};
 use connector_fs::{FsConfig, FsConnector};
+use connector_s3::{S3Config, S3Connector, S3Credentials};
 
 use cli::{Cli, CommonArgs, ConfluenceArgs, JiraArgs, JiraDeployment, SharePointArgs, Source};
 use connector_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceConnector};
@@ -245,6 +246,35 @@ fn connector(source: &Source) -> Result<Opened, Error> {
             let connector =
                 FsConnector::new(&args.path, config).map_err(|e| e.context("--path"))?;
             let id = format!("fs:{}", connector.root().display());
+            Ok(Opened {
+                connector: Box::new(connector),
+                id,
+                http: None,
+            })
+        }
+        Source::S3(args) => {
+            let mut config = S3Config::new(&args.bucket)
+                .path_style(args.path_style)
+                .concurrency(args.concurrency)
+                .max_text_bytes(args.max_text_bytes);
+            config.prefixes.clone_from(&args.prefixes);
+            config.include.clone_from(&args.include);
+            config.exclude.clone_from(&args.exclude);
+            config.endpoint.clone_from(&args.endpoint);
+            config.region.clone_from(&args.region);
+            config.profile.clone_from(&args.profile);
+            if let Some(cap) = args.attachment_bytes {
+                config = config.attachment_bytes(true, cap);
+            }
+            if args.no_sign_request {
+                config = config.credentials(S3Credentials::Anonymous);
+            }
+            let id = format!(
+                "s3:{}/{}",
+                args.endpoint.as_deref().unwrap_or("aws"),
+                args.bucket
+            );
+            let connector = S3Connector::new(config)?;
             Ok(Opened {
                 connector: Box::new(connector),
                 id,
