@@ -18,6 +18,7 @@ use connector_core::{
 struct Feed {
     changes: Mutex<Vec<Item>>,
     resumed_from: Mutex<Vec<Option<serde_json::Value>>>,
+    windows: Mutex<Vec<TimeWindow>>,
     continues: bool,
     syncs: Mutex<u64>,
 }
@@ -36,7 +37,8 @@ impl Connector for Feed {
 }
 
 impl CheckpointedConnector for Feed {
-    fn resume(&self, _window: TimeWindow, from: Option<Checkpoint>) -> ItemStream<'_> {
+    fn resume(&self, window: TimeWindow, from: Option<Checkpoint>) -> ItemStream<'_> {
+        self.windows.lock().unwrap().push(window);
         self.resumed_from
             .lock()
             .unwrap()
@@ -112,4 +114,34 @@ async fn change_tokens_carry_over_to_the_next_incremental_sync_only_when_asked()
         };
         assert_eq!(seen, expected, "continues = {continues}");
     }
+}
+
+#[tokio::test]
+async fn a_since_run_past_the_last_mark_leaves_no_gap_for_the_next_incremental_run() {
+    let feed = Feed::default();
+    let runner = SyncRunner::new("feed", Arc::new(MemoryCheckpointStore::default()));
+    let mut sink = MemorySink::default();
+    runner
+        .run(&feed, &mut sink, SyncMode::Incremental)
+        .await
+        .unwrap();
+    let first_end = feed.windows.lock().unwrap()[0].end;
+    // A one-off sync of the last few minutes, starting after the last mark…
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    runner
+        .run(&feed, &mut sink, SyncMode::Since(later))
+        .await
+        .unwrap();
+    // …must not move the mark: the next incremental run still covers the gap.
+    runner
+        .run(&feed, &mut sink, SyncMode::Incremental)
+        .await
+        .unwrap();
+    let windows = feed.windows.lock().unwrap().clone();
+    assert_eq!(windows[1].start, later);
+    assert!(
+        windows[2].start < first_end,
+        "{:?} should start before {first_end}",
+        windows[2]
+    );
 }
