@@ -15,6 +15,7 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use connector_core::http::{Page, PageCursor, paginate};
 use connector_core::{
     Checkpoint, DocumentFailure, Error, ErrorKind, Item, ItemStream, Result, SlimDocument,
     SlimStream, TimeWindow,
@@ -348,57 +349,46 @@ async fn all_comments(state: &State, issue: &Issue) -> Result<Vec<Comment>> {
 
 /// Every issue key in scope, as slim documents.
 pub(crate) fn keys(client: JiraClient, site: Site, scope: &Scope) -> SlimStream<'static> {
-    let jql = jql::listing_jql(scope);
-    let first = Some(client.first_cursor());
-    stream::unfold(
-        (client, first, 0u32, VecDeque::<String>::new()),
-        move |(client, cursor, pages, mut seen)| {
-            let jql = jql.clone();
-            let site = site.clone();
-            async move {
-                let cursor = cursor?;
-                if pages >= MAX_PAGES {
-                    let e = Error::new(ErrorKind::Http, "issue listing exceeded the page cap");
-                    return Some((stream::iter(vec![Err(e)]), (client, None, pages, seen)));
-                }
-                let page = match client.search(&jql, &cursor, &["key"], 1000).await {
-                    Ok(page) => page,
-                    Err(e) => {
-                        return Some((stream::iter(vec![Err(e)]), (client, None, pages, seen)));
-                    }
-                };
-                let next = match (&cursor, &page) {
-                    (Cursor::Token(_), p) if p.is_last || p.next_token.is_none() => None,
-                    (Cursor::Token(_), p) => {
-                        let token = p.next_token.clone().unwrap_or_default();
-                        if p.issues.is_empty() || seen.contains(&token) {
-                            let e = Error::new(
-                                ErrorKind::Http,
-                                "issue listing repeated a page token; stopping",
-                            );
-                            return Some((stream::iter(vec![Err(e)]), (client, None, pages, seen)));
-                        }
-                        seen.push_back(token.clone());
-                        if seen.len() > 16 {
-                            seen.pop_front();
-                        }
-                        Some(Cursor::Token(Some(token)))
-                    }
-                    (Cursor::Offset(start), p) => {
-                        let end = start + p.issues.len() as u64;
-                        (!p.issues.is_empty() && end < p.total).then_some(Cursor::Offset(end))
-                    }
-                };
-                let ids: Vec<Result<SlimDocument>> = page
-                    .issues
+    let jql = std::sync::Arc::new(jql::listing_jql(scope));
+    // The core pager stops a server that repeats a token or never ends.
+    let pages = paginate(None, u64::from(MAX_PAGES), move |cursor| {
+        let client = client.clone();
+        let jql = jql.clone();
+        async move {
+            let at = match cursor {
+                Some(PageCursor::Token(token)) => Cursor::Token(Some(token)),
+                Some(PageCursor::Offset(start)) => Cursor::Offset(start),
+                _ => client.first_cursor(),
+            };
+            let page = client.search(&jql, &at, &["key"], 1000).await?;
+            let fetched = page.issues.len() as u64;
+            let keys: Vec<String> = page
+                .issues
+                .iter()
+                .filter_map(|raw| raw.get("key").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect();
+            let next = match at {
+                Cursor::Token(_) if page.is_last => None,
+                Cursor::Token(_) => page.next_token.map(PageCursor::Token),
+                Cursor::Offset(start) => (fetched > 0 && start + fetched < page.total)
+                    .then_some(PageCursor::Offset(start + fetched)),
+            };
+            Ok(Page { items: keys, next })
+        }
+    });
+    pages
+        .map(move |page| {
+            let ids: Vec<Result<SlimDocument>> = match page {
+                Ok(page) => page
+                    .items
                     .iter()
-                    .filter_map(|raw| raw.get("key").and_then(Value::as_str))
                     .map(|key| Ok(SlimDocument::new(site.document_id(key))))
-                    .collect();
-                Some((stream::iter(ids), (client, next, pages + 1, seen)))
-            }
-        },
-    )
-    .flatten()
-    .boxed()
+                    .collect(),
+                Err(e) => vec![Err(e)],
+            };
+            stream::iter(ids)
+        })
+        .flatten()
+        .boxed()
 }

@@ -524,3 +524,26 @@ async fn attachment_bytes_follow_the_media_redirect_without_credentials() {
             .all(|r| !r.headers.contains_key("authorization"))
     );
 }
+
+#[tokio::test]
+async fn a_search_that_repeats_its_token_ends_with_an_error_not_a_loop() {
+    let server = MockServer::start().await;
+    mount_account(&server, "3", "UTC").await;
+    mount_comments(&server, "3", 0, true).await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issues": [issue(1, updated_of(1), true, 0, 20)],
+            "nextPageToken": "CAEaAggD",
+            "isLast": false
+        })))
+        .mount(&server)
+        .await;
+    let jira = cloud(&server);
+    let ids: Vec<_> = jira.slim().collect().await;
+    let err = ids.last().unwrap().as_ref().unwrap_err();
+    assert!(err.to_string().contains("already returned"), "{err}");
+    assert!(ids.len() <= 3, "stopped at once: {} items", ids.len());
+    let err = collect(jira.poll(window())).await.unwrap_err();
+    assert!(err.to_string().contains("already returned"), "{err}");
+}
