@@ -14,6 +14,7 @@
 //! - [`checkpoint`]: where state lives between runs (file or memory).
 //! - [`content_index`]: which documents the sink holds, to skip unchanged ones.
 //! - [`error`]: the one typed [`Error`].
+//! - [`text`]: whether a file or object is text, and its MIME type.
 //!
 //! ```
 //! # async fn demo() -> connector_core::Result<()> {
@@ -60,6 +61,7 @@ pub mod error;
 pub mod http;
 pub mod runner;
 pub mod sink;
+pub mod text;
 
 pub use connector::{
     AvailableOptions, Checkpoint, CheckpointedConnector, Connector, DocumentFailure, Item,

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use connector_core::{Attachment, Document, DocumentFailure, Item, Section, TimeWindow};
 
 use crate::config::FsConfig;
-use crate::text::{self, Kind};
 use crate::walk::FileEntry;
+use connector_core::text::{self, Kind};
 
 /// The document id of a path relative to the root: its components joined
 /// by `/`. Bytes that are not UTF-8 are written as `\xNN`, so every file

@@ -35,7 +35,6 @@
 
 mod config;
 mod convert;
-mod text;
 mod walk;
 
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::client::{Listed, S3Api, read_at_least, read_body, to_chrono, unquote};
 use crate::config::S3Config;
-use crate::text::{self, Kind};
+use connector_core::text::{self, Kind};
 
 /// Attempts at a download whose body breaks off part-way (the SDK retries
 /// the request itself, not the reading of its body).

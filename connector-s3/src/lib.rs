@@ -53,7 +53,6 @@ mod listing;
 mod scope;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod text;
 
 use std::sync::Arc;
 

@@ -11,12 +11,6 @@ pub const DEFAULT_LOGIN_URL: &str = "https://login.microsoftonline.com";
 /// The scope an app-only token for Graph asks for.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
-/// File extensions read as text (case-insensitive); `.html`/`.htm` are
-/// converted from HTML.
-pub const TEXT_EXTENSIONS: &[&str] = &[
-    "txt", "md", "markdown", "csv", "tsv", "json", "html", "htm", "xml", "log", "yaml", "yml",
-];
-
 /// Settings of a [`SharePointConnector`](crate::SharePointConnector).
 ///
 /// ```

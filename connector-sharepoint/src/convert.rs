@@ -3,9 +3,9 @@
 
 use connector_core::{Access, Attachment, Document, MetadataValue, Section};
 
-use crate::config::TEXT_EXTENSIONS;
 use crate::html::html_to_text;
 use crate::model::{DriveItem, IdentitySet, Permission, Site, SitePage, WebPartContainer};
+use connector_core::text;
 
 /// The source kind of every document.
 pub const SOURCE: &str = "sharepoint";
@@ -32,8 +32,8 @@ pub fn page_id(site_id: &str, page_id: &str) -> String {
     format!("sites/{site_id}/pages/{page_id}")
 }
 
-/// Whether a file is read as text: by extension ([`TEXT_EXTENSIONS`]) or a
-/// `text/*` MIME type.
+/// Whether a file is read as text: by its name (the SDK-wide rules of
+/// [`connector_core::text`]) or a text MIME type such as `text/*` or JSON.
 ///
 /// ```
 /// use connector_sharepoint::convert::is_text;
@@ -42,9 +42,8 @@ pub fn page_id(site_id: &str, page_id: &str) -> String {
 /// assert!(!is_text("deck.pptx", Some("application/vnd.openxmlformats-officedocument.presentationml.presentation")));
 /// ```
 pub fn is_text(name: &str, mime: Option<&str>) -> bool {
-    let by_ext = extension(name)
-        .is_some_and(|ext| TEXT_EXTENSIONS.iter().any(|t| t.eq_ignore_ascii_case(&ext)));
-    by_ext || mime.is_some_and(|m| m.starts_with("text/"))
+    text::kind_by_name(std::path::Path::new(name)) == text::Kind::Text
+        || mime.is_some_and(text::is_text_mime)
 }
 
 fn extension(name: &str) -> Option<String> {

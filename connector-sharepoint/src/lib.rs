@@ -23,8 +23,6 @@ pub mod model;
 mod sync;
 
 pub use client::{DeltaStart, GraphClient, SharePointAuth, is_resync};
-pub use config::{
-    DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, GRAPH_SCOPE, SharePointConfig, TEXT_EXTENSIONS,
-};
+pub use config::{DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, GRAPH_SCOPE, SharePointConfig};
 pub use connector::SharePointConnector;
 pub use sync::{DriveCursor, SharePointCheckpoint};

@@ -1,6 +1,19 @@
-//! Deciding whether an object is text, and what MIME type it has: by its
-//! key's extension first, then by the `Content-Type` the server sends, then
-//! by sniffing the first bytes.
+//! Deciding whether a file or object is text, and what MIME type it has:
+//! by its name first, then by a `Content-Type` when the source sends one,
+//! then by sniffing the first bytes. Every connector uses the same rules, so
+//! a Markdown file is text whether it comes from disk, a bucket or a drive.
+//!
+//! ```
+//! use std::path::Path;
+//! use connector_core::text::{Kind, content_type, is_text_mime, kind_by_name, looks_like_text};
+//!
+//! assert_eq!(kind_by_name(Path::new("docs/README.md")), Kind::Text);
+//! assert_eq!(kind_by_name(Path::new("deck.pptx")), Kind::Binary);
+//! assert_eq!(kind_by_name(Path::new("data.weird")), Kind::Unknown);
+//! assert!(looks_like_text(b"plain words"));
+//! assert!(is_text_mime("application/json; charset=utf-8"));
+//! assert_eq!(content_type(Path::new("a.weird"), true), "text/plain");
+//! ```
 
 use std::path::Path;
 
@@ -120,11 +133,11 @@ const TEXT_NAMES: &[&str] = &[
 ];
 
 /// Bytes looked at when the name does not tell.
-pub(crate) const SNIFF_BYTES: usize = 8 * 1024;
+pub const SNIFF_BYTES: usize = 8 * 1024;
 
 /// What the name says about a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// Known text.
     Text,
     /// Known binary (image, archive, office document, …).
@@ -133,7 +146,8 @@ pub(crate) enum Kind {
     Unknown,
 }
 
-pub(crate) fn kind_by_name(path: &Path) -> Kind {
+/// What a file name says: known text, known binary, or unknown.
+pub fn kind_by_name(path: &Path) -> Kind {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -160,7 +174,7 @@ pub(crate) fn kind_by_name(path: &Path) -> Kind {
 
 /// Text if there is no NUL byte and the bytes are UTF-8 (a character cut
 /// at the end of the sample is fine).
-pub(crate) fn looks_like_text(sample: &[u8]) -> bool {
+pub fn looks_like_text(sample: &[u8]) -> bool {
     if sample.contains(&0) {
         return false;
     }
@@ -172,7 +186,7 @@ pub(crate) fn looks_like_text(sample: &[u8]) -> bool {
 
 /// Whether a `Content-Type` header names text: `text/*`, JSON, XML, YAML,
 /// JavaScript and the like (parameters such as `charset` ignored).
-pub(crate) fn is_text_mime(mime: &str) -> bool {
+pub fn is_text_mime(mime: &str) -> bool {
     let essence = mime
         .split(';')
         .next()
@@ -197,7 +211,7 @@ pub(crate) fn is_text_mime(mime: &str) -> bool {
 }
 
 /// The MIME type for a file name, `text/plain` for text without a known type.
-pub(crate) fn content_type(path: &Path, is_text: bool) -> String {
+pub fn content_type(path: &Path, is_text: bool) -> String {
     match mime_guess::from_path(path).first_raw() {
         Some(mime) => mime.to_owned(),
         None if is_text => "text/plain".to_owned(),
