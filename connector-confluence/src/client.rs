@@ -11,7 +11,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use connector_core::credentials::{Basic, Bearer, SharedCredentials};
-use connector_core::http::{HttpClient, RateLimit, Response};
+use connector_core::http::{HttpClient, RateLimit, Response, next_link};
 use connector_core::{Error, ErrorKind, Result};
 
 use crate::config::{ConfluenceConfig, Deployment};
@@ -276,7 +276,7 @@ impl ConfluenceClient {
     /// A page of v2 results: `_links.next`, or the `Link` header's `rel="next"`.
     async fn v2_page(&self, request: connector_core::http::Request<'_>) -> Result<ListPage> {
         let response: Response = request.send().await?;
-        let header_next = response.header("link").and_then(next_from_link_header);
+        let header_next = next_link(response.headers());
         let page: MultiEntityResult = response.json().await?;
         Ok(ListPage {
             results: page.results,
@@ -519,33 +519,6 @@ impl ConfluenceClient {
     }
 }
 
-/// The `rel="next"` target of a `Link` header.
-///
-/// ```
-/// use connector_confluence::client::next_from_link_header;
-/// let header = r#"</wiki/api/v2/spaces?keys=ENG,OPS&cursor=b2s>; rel="next", <https://acme.atlassian.net/wiki>; rel="base""#;
-/// assert_eq!(next_from_link_header(header).as_deref(), Some("/wiki/api/v2/spaces?keys=ENG,OPS&cursor=b2s"));
-/// ```
-pub fn next_from_link_header(header: &str) -> Option<String> {
-    let mut rest = header;
-    while let Some(open) = rest.find('<') {
-        let after = &rest[open + 1..];
-        let close = after.find('>')?;
-        let target = &after[..close];
-        let params_end = after[close..].find('<').map_or(after.len(), |i| close + i);
-        let params = &after[close + 1..params_end];
-        let is_next = params.split(';').any(|p| {
-            let p = p.trim().trim_end_matches(',').trim();
-            p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
-        });
-        if is_next && !target.is_empty() {
-            return Some(target.to_owned());
-        }
-        rest = &after[params_end..];
-    }
-    None
-}
-
 /// A listing request for a space failed: say which space, keep the kind
 /// (401 / 403 / 404 stay Auth / Forbidden / NotFound).
 pub(crate) fn space_error(e: Error, space: &str) -> Error {
@@ -562,28 +535,6 @@ pub(crate) fn space_error(e: Error, space: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn link_headers() {
-        assert_eq!(next_from_link_header(""), None);
-        assert_eq!(
-            next_from_link_header(r#"<https://acme.atlassian.net/wiki>; rel="base""#),
-            None
-        );
-        assert_eq!(
-            next_from_link_header(
-                r#"<https://acme.atlassian.net/wiki>; rel="base", </wiki/api/v2/pages?cursor=a%2Cb>; rel=next"#
-            )
-            .as_deref(),
-            Some("/wiki/api/v2/pages?cursor=a%2Cb")
-        );
-        // Malformed: no closing bracket.
-        assert_eq!(
-            next_from_link_header(r#"</wiki/api/v2/pages; rel="next""#),
-            None
-        );
-        assert_eq!(next_from_link_header(r#"<>; rel="next""#), None);
-    }
 
     #[test]
     fn kinds_round_trip() {
