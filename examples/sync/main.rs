@@ -253,6 +253,11 @@ fn connector(source: &Source) -> Result<Opened, Error> {
             })
         }
         Source::S3(args) => {
+            if args.common.rate.is_some() {
+                return Err(Error::config(
+                    "--rate does not apply to s3: the AWS SDK paces and retries its own requests; bound the load with --concurrency",
+                ));
+            }
             let mut config = S3Config::new(&args.bucket)
                 .path_style(args.path_style)
                 .concurrency(args.concurrency)

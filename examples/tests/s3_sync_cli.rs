@@ -237,6 +237,18 @@ fn bad_bucket_endpoint_and_credentials_exit_with_one_line() {
     assert_eq!(code, Some(1));
     assert!(line.contains("only for loopback"), "{line}");
 
+    let (code, line, _) = failing_run(sync(scratch.path()).args([
+        "s3",
+        "--bucket",
+        "some-bucket",
+        "--rate",
+        "5",
+        "--out",
+        out_arg,
+    ]));
+    assert_eq!(code, Some(1));
+    assert!(line.contains("--rate does not apply to s3"), "{line}");
+
     let (code, line, _) = failing_run(
         sync(scratch.path())
             .env_remove("AWS_ACCESS_KEY_ID")
