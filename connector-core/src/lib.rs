@@ -15,6 +15,11 @@
 //! - [`content_index`]: which documents the sink holds, to skip unchanged ones.
 //! - [`error`]: the one typed [`Error`].
 //! - [`text`]: whether a file or object is text, and its MIME type.
+//! - [`paging`]: the one pager every listing uses (read-ahead, loop guards).
+//! - with feature `rate`, [`rate`](mod@rate): rate control that converges on
+//!   the server's quota.
+//! - with feature `url`, [`url`](mod@url): URL safety and path segments.
+//! - with feature `http`, [`http`](mod@http) and [`credentials`](mod@credentials).
 //!
 //! ```
 //! # async fn demo() -> connector_core::Result<()> {
@@ -59,9 +64,14 @@ pub mod document;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod paging;
+#[cfg(feature = "rate")]
+pub mod rate;
 pub mod runner;
 pub mod sink;
 pub mod text;
+#[cfg(feature = "url")]
+pub mod url;
 
 pub use connector::{
     AvailableOptions, Checkpoint, CheckpointedConnector, Connector, DocumentFailure, Item,

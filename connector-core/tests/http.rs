@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use connector_core::credentials::{Bearer, CredentialProvider, ExposeSecret, SecretString};
-use connector_core::http::{HttpClient, RateLimit, RetryPolicy};
+use connector_core::http::{HttpClient, RetryPolicy};
+use connector_core::rate::RateLimit;
 use connector_core::{ErrorKind, Result};
 use wiremock::matchers::{header, header_exists, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};

@@ -30,6 +30,8 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::CredentialProvider;
+use crate::http::scrub::Scrubber;
+use crate::url::{check_base_url, without_query};
 use crate::{Error, ErrorKind, Result};
 
 /// How long before expiry a cached token is replaced, unless configured.
@@ -493,7 +495,7 @@ impl Endpoint {
     pub(crate) fn new(url: &str, field: &str) -> Result<Self> {
         let parsed = parse_endpoint_url(url, field)?;
         Ok(Self {
-            display: display_url(&parsed),
+            display: without_query(&parsed),
             token_url: TokenUrl::from_url(parsed),
             http: token_http_client()?,
         })
@@ -510,49 +512,10 @@ impl Endpoint {
     }
 }
 
-/// Parse and check an OAuth endpoint URL: `https://`, or `http://` on a
-/// loopback address; no credentials in it. `field` names it in errors.
+/// Parse and check an OAuth endpoint URL with the rule every base URL
+/// follows (see [`check_base_url`]). `field` names it in errors.
 pub(crate) fn parse_endpoint_url(url: &str, field: &str) -> Result<Url> {
-    // The raw string is not quoted: a mistyped URL may hold a secret.
-    let parsed = Url::parse(url.trim())
-        .map_err(|e| Error::config(format!("{field} is not a valid absolute URL ({e})")))?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(Error::config(format!(
-            "{field} must not contain a user name or password; pass credentials separately"
-        )));
-    }
-    match parsed.scheme() {
-        "https" => Ok(parsed),
-        "http" if is_loopback(&parsed) => Ok(parsed),
-        "http" => Err(Error::config(format!(
-            "{field} {} must use https:// (plain http:// is accepted only for loopback addresses)",
-            display_url(&parsed)
-        ))),
-        other => Err(Error::config(format!(
-            "{field} has scheme `{other}`; use an https:// URL"
-        ))),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// `url` without query, fragment or user info, for messages and logs.
-pub(crate) fn display_url(url: &Url) -> String {
-    let mut clean = url.clone();
-    clean.set_query(None);
-    clean.set_fragment(None);
-    // Ignoring the results: these only fail for URLs that cannot have user
-    // info, which then have none to remove.
-    let _ = clean.set_username("");
-    let _ = clean.set_password(None);
-    clean.to_string()
+    check_base_url(field, url)
 }
 
 /// The HTTP client for token endpoints: no redirects (a redirected token
@@ -728,16 +691,10 @@ fn oauth_hint(code: &str) -> &'static str {
     }
 }
 
-/// Replace any secret the server echoed back.
+/// Replace any secret the server echoed back, in any of the forms it
+/// travelled in.
 fn scrub(text: &str, secrets: &[&SecretString]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets {
-        let secret = secret.expose_secret();
-        if !secret.is_empty() {
-            out = out.replace(secret, "[REDACTED]");
-        }
-    }
-    out
+    Scrubber::for_secrets(secrets).text(text)
 }
 
 /// What one token request produced.
@@ -963,7 +920,7 @@ mod tests {
         let secret = SecretString::from("hunter2");
         assert_eq!(
             scrub("bad secret hunter2", &[&secret]),
-            "bad secret [REDACTED]"
+            "bad secret [redacted]"
         );
     }
 }

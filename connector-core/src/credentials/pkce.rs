@@ -23,7 +23,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use url::Url;
 
-use super::oauth::{Endpoint, Transport, display_url, parse_endpoint_url};
+use super::oauth::{Endpoint, Transport, parse_endpoint_url};
+use crate::url::without_query;
 use super::{ClientAuth, OAuthTokens};
 use crate::{Error, ErrorKind, Result};
 
@@ -79,7 +80,7 @@ impl PkceLogin {
     /// A login against `authorize_url` and `token_url` for the public client `client_id`.
     pub fn new(authorize_url: &str, token_url: &str, client_id: impl Into<String>) -> Result<Self> {
         let authorize = parse_endpoint_url(authorize_url, "authorize URL")?;
-        let authorize_display = display_url(&authorize);
+        let authorize_display = without_query(&authorize);
         let endpoint = Endpoint::new(token_url, "token URL")?;
         let client_id = client_id.into();
         if client_id.trim().is_empty() {

@@ -13,12 +13,14 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use url::Url;
 
+use super::budget::{budget, server_wait};
 use super::counters::{Counters, HttpCounters};
 use super::error::from_status;
-use super::rate_limit::{Limiter, RateLimit};
-use super::retry::{GiveUp, RetryPolicy, retryable_status, server_wait};
-use super::url::{check_base_url, is_loopback, same_origin, without_query};
+use super::retry::{GiveUp, RetryPolicy, retryable_status};
+use super::scrub::Scrubber;
 use crate::credentials::{CredentialProvider, SharedCredentials};
+use crate::rate::{RateControl, RateLimit};
+use crate::url::{check_base_url, is_loopback, origin, same_origin, without_query};
 use crate::{Error, ErrorKind, Result};
 
 /// Most of an error body read to explain a failure.
@@ -36,7 +38,7 @@ struct Inner {
     base: Url,
     source: String,
     credentials: Option<SharedCredentials>,
-    limiter: Limiter,
+    rate: RateControl,
     retry: RetryPolicy,
     counters: Arc<Counters>,
     max_body: u64,
@@ -66,6 +68,7 @@ pub struct HttpClientBuilder {
     base: String,
     credentials: Option<SharedCredentials>,
     rate: Option<RateLimit>,
+    rate_control: Option<RateControl>,
     retry: RetryPolicy,
     connect_timeout: Duration,
     timeout: Duration,
@@ -87,7 +90,10 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Limit requests to this budget (no limit when never called).
+    /// Pace requests from this budget: a ceiling
+    /// ([`RateLimit::per_second`]) or a starting point the client adapts
+    /// from ([`RateLimit::starting_at`]). Without one, requests are unpaced
+    /// until the server throttles.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate = Some(limit);
         self
@@ -96,6 +102,13 @@ impl HttpClientBuilder {
     /// Replace the rate limit, `None` for none.
     pub fn rate_limit_opt(mut self, limit: Option<RateLimit>) -> Self {
         self.rate = limit;
+        self
+    }
+
+    /// Share `control` with other clients of the same source (one budget
+    /// for several base URLs); replaces [`rate_limit`](Self::rate_limit).
+    pub fn rate_control(mut self, control: RateControl) -> Self {
+        self.rate_control = Some(control);
         self
     }
 
@@ -162,7 +175,9 @@ impl HttpClientBuilder {
                 base,
                 source: self.source,
                 credentials: self.credentials,
-                limiter: Limiter::new(self.rate),
+                rate: self
+                    .rate_control
+                    .unwrap_or_else(|| RateControl::new(self.rate)),
                 retry: self.retry,
                 counters: Arc::new(Counters::default()),
                 max_body: self.max_body,
@@ -172,15 +187,26 @@ impl HttpClientBuilder {
     }
 }
 
-/// Follow up to 10 redirects, never from https down to plain http (except
-/// loopback). reqwest itself drops `Authorization` and cookies when a
-/// redirect changes host, which pre-signed download URLs rely on.
+/// Redirects followed at most.
+const MAX_REDIRECTS: usize = 10;
+
+/// Follow up to [`MAX_REDIRECTS`] redirects, never from https down to plain
+/// http (except loopback). reqwest itself drops `Authorization` and cookies
+/// when a redirect changes host, which pre-signed download URLs rely on.
+/// The reasons become the error's message (see `transport_error`).
 fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() >= 10 {
-            attempt.error("more than 10 redirects")
+        let looped = attempt.previous().iter().any(|u| u == attempt.url());
+        if looped {
+            let to = origin(attempt.url());
+            attempt.error(format!("a redirect loop (back to {to})"))
+        } else if attempt.previous().len() >= MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
         } else if attempt.url().scheme() != "https" && !is_loopback(attempt.url()) {
-            attempt.error("refused a redirect to a plain http:// URL")
+            let to = origin(attempt.url());
+            attempt.error(format!(
+                "a redirect from https down to plain http ({to}), which would expose the request"
+            ))
         } else {
             attempt.follow()
         }
@@ -196,6 +222,7 @@ impl HttpClient {
             base: base_url.into(),
             credentials: None,
             rate: None,
+            rate_control: None,
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(120),
@@ -218,6 +245,11 @@ impl HttpClient {
     /// What the client (and its clones) did so far.
     pub fn counters(&self) -> HttpCounters {
         self.inner.counters.snapshot()
+    }
+
+    /// The rate control this client (and its clones) share.
+    pub fn rate_control(&self) -> &RateControl {
+        &self.inner.rate
     }
 
     /// Resolve `path` against the base URL: a path is appended to the base
@@ -318,14 +350,32 @@ impl Request<'_> {
         self
     }
 
-    /// Send and parse a JSON answer.
+    /// Send and parse a JSON answer. Reading the body is part of the
+    /// attempt: a body cut short or timed out is retried like a failed
+    /// request (when the request is idempotent). A body that does not match
+    /// `T` is a [`Decode`](ErrorKind::Decode) error naming the request.
     pub async fn fetch_json<T: DeserializeOwned>(self) -> Result<T> {
-        self.send().await?.json().await
+        let (request, scrubber, body) = self.exchange(true).await?.into_body()?;
+        decode_json(&request, &scrubber, &body)
+    }
+
+    /// Send and return the whole body as text (invalid UTF-8 replaced), the
+    /// body read inside the retry loop as for [`fetch_json`](Self::fetch_json).
+    pub async fn fetch_text(self) -> Result<String> {
+        let (_, scrubber, body) = self.exchange(true).await?.into_body()?;
+        Ok(String::from_utf8_lossy(&scrubber.bytes(&body)).into_owned())
     }
 
     /// Send, retrying as the policy allows; any non-2xx answer is an error
     /// of the matching kind with the request and the server's reason.
     pub async fn send(self) -> Result<Response> {
+        match self.exchange(false).await? {
+            Outcome::Streaming(response) => Ok(response),
+            Outcome::Read { .. } => Err(Error::new(ErrorKind::Other, "the body was read early")),
+        }
+    }
+
+    async fn exchange(self, read_body: bool) -> Result<Outcome> {
         let url = self.url?;
         let shown = without_query(&url);
         let span = tracing::info_span!(
@@ -346,9 +396,47 @@ impl Request<'_> {
             body: self.body,
             idempotent: self.idempotent,
             authenticate: self.authenticate,
+            read_body,
         };
         exchange.run().instrument(span).await
     }
+}
+
+/// What an exchange produced: a response whose body is still to be read,
+/// or — for [`Request::fetch_json`] — the body already read.
+enum Outcome {
+    Streaming(Response),
+    Read {
+        request: String,
+        scrubber: Scrubber,
+        body: Bytes,
+    },
+}
+
+impl Outcome {
+    fn into_body(self) -> Result<(String, Scrubber, Bytes)> {
+        match self {
+            Outcome::Read {
+                request,
+                scrubber,
+                body,
+            } => Ok((request, scrubber, body)),
+            Outcome::Streaming(_) => Err(Error::new(ErrorKind::Other, "the body was not read")),
+        }
+    }
+}
+
+/// Parse `body` (scrubbed first: decoder messages quote what they choke on).
+fn decode_json<T: DeserializeOwned>(request: &str, scrubber: &Scrubber, body: &[u8]) -> Result<T> {
+    let body = scrubber.bytes(body);
+    serde_json::from_slice(&body).map_err(|e| {
+        // The message only: serde's own error would keep the unscrubbed text alive.
+        Error::new(
+            ErrorKind::Decode,
+            format!("the response is not the JSON expected: {e}"),
+        )
+        .with_request_line(request)
+    })
 }
 
 /// One request's attempts.
@@ -361,10 +449,11 @@ struct Exchange<'c> {
     body: Option<Bytes>,
     idempotent: bool,
     authenticate: bool,
+    read_body: bool,
 }
 
 impl Exchange<'_> {
-    async fn run(self) -> Result<Response> {
+    async fn run(self) -> Result<Outcome> {
         let inner = self.inner;
         let started = Instant::now();
         let mut schedule = inner.retry.schedule();
@@ -376,7 +465,7 @@ impl Exchange<'_> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let waited = inner.limiter.acquire().await;
+            let waited = inner.rate.acquire().await;
             if waited > Duration::from_millis(1) {
                 inner.counters.waited(waited);
             }
@@ -384,6 +473,10 @@ impl Exchange<'_> {
                 Some(c) => Some(c.authorization().await?),
                 None => None,
             };
+            let scrubber = auth
+                .as_ref()
+                .map(Scrubber::for_authorization)
+                .unwrap_or_default();
             let request = self.build(auth.as_ref())?;
             inner.counters.request();
             let sent = Instant::now();
@@ -396,46 +489,67 @@ impl Exchange<'_> {
                     inner.reached.store(true, Ordering::Relaxed);
                     let status = response.status();
                     span.record("status", status.as_u16());
-                    inner.limiter.observe(status, response.headers());
                     if status.is_success() {
-                        return Ok(Response {
+                        inner.rate.succeeded(&budget(response.headers()));
+                        let response = Response {
                             inner: response,
                             request: format!("{} {}", self.method, self.shown),
                             counters: inner.counters.clone(),
                             max_body: inner.max_body,
-                        });
-                    }
-                    if status == StatusCode::UNAUTHORIZED && !refreshed {
-                        if let (Some(c), Some(rejected)) = (credentials, auth.as_ref()) {
-                            refreshed = true;
-                            if c.refresh(rejected).await? {
-                                tracing::debug!("credentials refreshed after 401; sending again");
-                                continue;
+                            scrubber: scrubber.clone(),
+                        };
+                        if !self.read_body {
+                            return Ok(Outcome::Streaming(response));
+                        }
+                        let request = response.request.clone();
+                        match response.bytes().await {
+                            Ok(body) => {
+                                return Ok(Outcome::Read {
+                                    request,
+                                    scrubber,
+                                    body,
+                                });
+                            }
+                            Err(e) => (e, None),
+                        }
+                    } else {
+                        if status == StatusCode::UNAUTHORIZED && !refreshed {
+                            if let (Some(c), Some(rejected)) = (credentials, auth.as_ref()) {
+                                refreshed = true;
+                                if c.refresh(rejected).await? {
+                                    tracing::debug!(
+                                        "credentials refreshed after 401; sending again"
+                                    );
+                                    continue;
+                                }
                             }
                         }
-                    }
-                    let wait = server_wait(status, response.headers());
-                    if matches!(status.as_u16(), 429 | 503) {
-                        inner.counters.throttled();
-                        if let Some(wait) = wait {
-                            inner.limiter.pause(wait.min(inner.retry.max_retry_after));
+                        let wait = server_wait(status, response.headers());
+                        let throttled = status == StatusCode::TOO_MANY_REQUESTS
+                            || (status == StatusCode::SERVICE_UNAVAILABLE && wait.is_some());
+                        if throttled {
+                            inner.counters.throttled();
+                            inner
+                                .rate
+                                .throttled(wait.map(|w| w.min(inner.retry.max_retry_after)));
                         }
+                        let body = read_capped(response, ERROR_BODY_LIMIT).await;
+                        let body = scrubber.bytes(&body);
+                        let mut error = from_status(
+                            &inner.source,
+                            self.method.as_str(),
+                            &self.shown,
+                            status,
+                            &body,
+                        );
+                        if let Some(wait) = wait {
+                            error = error.with_retry_after(wait);
+                        }
+                        if !retryable_status(status) {
+                            return Err(error);
+                        }
+                        (error, wait)
                     }
-                    let body = read_capped(response, ERROR_BODY_LIMIT).await;
-                    let mut error = from_status(
-                        &inner.source,
-                        self.method.as_str(),
-                        &self.shown,
-                        status,
-                        &body,
-                    );
-                    if let Some(wait) = wait {
-                        error = error.with_retry_after(wait);
-                    }
-                    if !retryable_status(status) {
-                        return Err(error);
-                    }
-                    (error, wait)
                 }
                 Err(e) => (self.transport_error(e), None),
             };
@@ -487,19 +601,35 @@ impl Exchange<'_> {
 
     fn transport_error(&self, e: reqwest::Error) -> Error {
         let host = self.url.host_str().unwrap_or("");
+        // A failure after a redirect happened at the redirect's target.
+        let at = e
+            .url()
+            .and_then(|u| u.host_str())
+            .unwrap_or(host)
+            .to_owned();
+        if e.is_redirect() {
+            let reason = std::error::Error::source(&e)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "the redirect could not be followed".into());
+            // Only the policy's own reason: reqwest's text says little and
+            // may quote a URL with its query.
+            return Error::new(
+                ErrorKind::Http,
+                format!("refused to follow a redirect from {host}: {reason}"),
+            )
+            .with_request(self.method.as_str(), &self.shown);
+        }
         let (kind, what) = if e.is_timeout() {
-            (ErrorKind::Transient, format!("request to {host} timed out"))
+            (ErrorKind::Transient, format!("request to {at} timed out"))
         } else if e.is_connect() {
-            (ErrorKind::Transient, format!("cannot connect to {host}"))
-        } else if e.is_redirect() {
-            (ErrorKind::Http, format!("redirect from {host} refused"))
+            (ErrorKind::Transient, format!("cannot connect to {at}"))
         } else if e.is_body() || e.is_decode() {
             (
                 ErrorKind::Transient,
-                format!("connection to {host} broke mid-response"),
+                format!("the connection to {at} broke mid-response"),
             )
         } else {
-            (ErrorKind::Transient, format!("request to {host} failed"))
+            (ErrorKind::Transient, format!("request to {at} failed"))
         };
         // reqwest's own message may quote the URL with its query: drop it.
         Error::new(kind, what)
@@ -515,6 +645,7 @@ pub struct Response {
     request: String,
     counters: Arc<Counters>,
     max_body: u64,
+    scrubber: Scrubber,
 }
 
 impl Response {
@@ -576,37 +707,46 @@ impl Response {
         Ok(Bytes::from(body))
     }
 
-    /// The body as UTF-8 text (invalid sequences replaced).
+    /// The body as UTF-8 text (invalid sequences replaced), with any
+    /// credential the server echoed cut out.
     pub async fn text(self) -> Result<String> {
+        let scrubber = self.scrubber.clone();
         let bytes = self.bytes().await?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        Ok(String::from_utf8_lossy(&scrubber.bytes(&bytes)).into_owned())
     }
 
-    /// The body parsed as JSON; a body that does not match `T` is a
+    /// The body parsed as JSON (credentials the server echoed cut out
+    /// first); a body that does not match `T` is a
     /// [`Decode`](ErrorKind::Decode) error naming the request.
     pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
         let request = self.request.clone();
+        let scrubber = self.scrubber.clone();
         let bytes = self.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::decode("the response is not the JSON expected", e).with_request_line(&request)
-        })
+        decode_json(&request, &scrubber, &bytes)
     }
 
-    /// The body as a stream of chunks, for bodies too large to hold.
+    /// The body as a stream of chunks, for bodies too large to hold. The
+    /// bytes are passed through as the server sent them (file content is
+    /// not scrubbed).
     pub fn bytes_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
         let request = self.request;
         let counters = self.counters;
+        let host = self.inner.url().host_str().unwrap_or("").to_owned();
         self.inner.bytes_stream().map(move |chunk| match chunk {
             Ok(chunk) => {
                 counters.bytes(chunk.len());
                 Ok(chunk)
             }
-            Err(e) => Err(Error::new(
-                ErrorKind::Transient,
-                "the connection broke while reading the body",
-            )
-            .with_request_line(&request)
-            .with_source(e.without_url())),
+            Err(e) => {
+                let what = if e.is_timeout() {
+                    format!("timed out reading the response body from {host}")
+                } else {
+                    format!("the connection to {host} broke while reading the response body")
+                };
+                Err(Error::new(ErrorKind::Transient, what)
+                    .with_request_line(&request)
+                    .with_source(e.without_url()))
+            }
         })
     }
 }

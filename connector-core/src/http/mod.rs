@@ -9,22 +9,27 @@
 //!   [`CredentialProvider`](crate::credentials::CredentialProvider) only when
 //!   they go to the base URL's origin, and a redirect to another host drops
 //!   it (pre-signed download URLs rely on that).
-//! - A [`RateLimit`] (GCRA through `governor`) spaces requests; when the
-//!   server reports the budget running low (`X-RateLimit-Remaining`,
-//!   `X-RateLimit-NearLimit`, `RateLimit-Remaining`) or answers `429`, the
-//!   client slows down further for everyone sharing it.
+//! - A [`RateControl`](crate::rate::RateControl) paces requests: an
+//!   explicit ceiling, an adaptive rate that grows while the server accepts
+//!   and is cut when it throttles or reports its budget running low
+//!   (`X-RateLimit-Remaining`, `X-RateLimit-NearLimit`, `RateLimit-Remaining`),
+//!   a quota the server states (`X-RateLimit-FillRate`), and `Retry-After`
+//!   pauses for everyone sharing the client.
 //! - A [`RetryPolicy`] (exponential backoff with jitter, from `backon`)
 //!   retries idempotent requests on 408, 429, 500, 502, 503, 504, timeouts and
 //!   connection errors, honouring `Retry-After`; 400, 401, 403 and 404 fail at
 //!   once (a 401 first gets one credential refresh).
-//! - [`paginate`] pages a listing (body token, `Link` header or offset)
-//!   as a stream and stops a server that would loop.
+//! - Any credential a server echoes back (in an error page, a wrong-shaped
+//!   answer) is cut out before the text reaches an error, a log or a decoder.
+//! - [`next_link`] reads the `Link` header that cursor-in-URL listings use
+//!   with the [`paging`](crate::paging) module.
 //! - Every request runs in a `tracing` span with method, host, path, status,
 //!   attempt and elapsed time — never the query string, never headers.
 //!
 //! ```no_run
 //! use connector_core::credentials::Basic;
-//! use connector_core::http::{HttpClient, RateLimit};
+//! use connector_core::http::HttpClient;
+//! use connector_core::rate::RateLimit;
 //! # async fn demo() -> connector_core::Result<()> {
 //! let client = HttpClient::builder("jira", "https://example.atlassian.net")
 //!     .credentials(Basic::new("me@example.com", "api-token"))
@@ -35,17 +40,15 @@
 //! # Ok(()) }
 //! ```
 
+mod budget;
 mod client;
 mod counters;
 mod error;
-mod pagination;
-mod rate_limit;
+mod link;
 mod retry;
-mod url;
+pub(crate) mod scrub;
 
 pub use client::{HttpClient, HttpClientBuilder, Request, Response};
 pub use counters::HttpCounters;
-pub use pagination::{Page, PageCursor, next_link, paginate};
-pub use rate_limit::RateLimit;
+pub use link::next_link;
 pub use retry::RetryPolicy;
-pub use url::{check_base_url, is_loopback};

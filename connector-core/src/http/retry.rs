@@ -1,12 +1,14 @@
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// How a client retries failed idempotent requests.
 ///
-/// Delays grow exponentially with jitter from `min_delay` to `max_delay`; a
+/// Delays grow exponentially from `min_delay` to `max_delay`, each with a
+/// random jitter of up to the delay itself added (so with the defaults a
+/// late retry waits between 30 and 60 seconds, and requests that failed
+/// together do not retry together); a
 /// server's `Retry-After` (or rate-limit reset header) replaces the delay when
 /// it is longer, unless it exceeds `max_retry_after`, in which case the
 /// request fails with a [`RateLimited`](crate::ErrorKind::RateLimited) error
@@ -137,109 +139,9 @@ pub(crate) fn retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-/// How long the server asked us to wait: `Retry-After` in seconds or as an
-/// HTTP date, else — on a 429 — a rate-limit reset header.
-pub(crate) fn server_wait(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
-    if let Some(value) = header_str(headers, RETRY_AFTER.as_str()) {
-        if let Ok(secs) = value.parse::<f64>() {
-            return (secs.is_finite() && secs >= 0.0)
-                .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
-        }
-        if let Ok(when) = httpdate::parse_http_date(value) {
-            return Some(when.duration_since(SystemTime::now()).unwrap_or_default());
-        }
-    }
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return reset_in(headers);
-    }
-    None
-}
-
-/// Time until the server's rate-limit window resets, from `X-RateLimit-Reset`
-/// (epoch seconds, seconds from now, or an RFC 3339 time as Atlassian sends)
-/// or `RateLimit-Reset` (seconds from now).
-pub(crate) fn reset_in(headers: &HeaderMap) -> Option<Duration> {
-    for name in ["x-ratelimit-reset", "ratelimit-reset"] {
-        let Some(value) = header_str(headers, name) else {
-            continue;
-        };
-        if let Ok(n) = value.parse::<u64>() {
-            // Epoch seconds are ~1.7e9; a delta is never that large.
-            if n > 1_000_000_000 {
-                let now = SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_secs();
-                return Some(Duration::from_secs(n.saturating_sub(now)));
-            }
-            return Some(Duration::from_secs(n));
-        }
-        if let Ok(when) = chrono::DateTime::parse_from_rfc3339(value) {
-            let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-            return Some(wait.to_std().unwrap_or_default());
-        }
-    }
-    None
-}
-
-pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name)?.to_str().ok().map(str::trim)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        map
-    }
-
-    #[test]
-    fn retry_after_seconds_and_http_date() {
-        let ok = StatusCode::SERVICE_UNAVAILABLE;
-        assert_eq!(
-            server_wait(ok, &headers(&[("retry-after", "7")])),
-            Some(Duration::from_secs(7))
-        );
-        let later = SystemTime::now() + Duration::from_secs(30);
-        let date = httpdate::fmt_http_date(later);
-        let wait = server_wait(ok, &headers(&[("retry-after", &date)])).unwrap();
-        assert!(
-            wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28),
-            "{wait:?}"
-        );
-        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(30));
-        assert_eq!(
-            server_wait(ok, &headers(&[("retry-after", &past)])),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(server_wait(ok, &headers(&[("retry-after", "soon")])), None);
-    }
-
-    #[test]
-    fn reset_headers_apply_to_429_only() {
-        let h = headers(&[("x-ratelimit-reset", "12")]);
-        assert_eq!(
-            server_wait(StatusCode::TOO_MANY_REQUESTS, &h),
-            Some(Duration::from_secs(12))
-        );
-        assert_eq!(server_wait(StatusCode::BAD_GATEWAY, &h), None);
-        let at = (chrono::Utc::now() + chrono::Duration::seconds(20)).to_rfc3339();
-        let wait = reset_in(&headers(&[("x-ratelimit-reset", &at)])).unwrap();
-        assert!(wait <= Duration::from_secs(20) && wait >= Duration::from_secs(18));
-        let epoch = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            + 5;
-        let wait = reset_in(&headers(&[("x-ratelimit-reset", &epoch.to_string())])).unwrap();
-        assert!(wait <= Duration::from_secs(5));
-    }
 
     #[test]
     fn schedule_is_bounded_and_honours_long_waits() {
@@ -267,5 +169,25 @@ mod tests {
             s.next_delay(None, Duration::from_secs(2)),
             Err(GiveUp::Exhausted)
         ));
+    }
+
+    /// Requests that fail together must not retry together: each schedule
+    /// draws its own jitter.
+    #[test]
+    fn two_retry_schedules_differ() {
+        let policy = RetryPolicy::default();
+        let delays = || {
+            let mut s = policy.schedule();
+            (0..6)
+                .map(|_| s.next_delay(None, Duration::ZERO).ok().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (delays(), delays());
+        assert_ne!(a, b, "jitter is not random");
+        for (n, d) in a.iter().enumerate() {
+            let base = policy.min_delay * 2u32.pow(n as u32);
+            let base = base.min(policy.max_delay);
+            assert!(*d >= base && *d <= base * 2, "retry {n}: {d:?} vs base {base:?}");
+        }
     }
 }

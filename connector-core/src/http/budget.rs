@@ -1,0 +1,195 @@
+//! What a response's headers say about waiting and about the budget left:
+//! `Retry-After` (seconds or an HTTP date), rate-limit reset times (epoch
+//! seconds, seconds from now, RFC 3339, or Atlassian's minute-precision
+//! `yyyy-MM-ddTHH:mmZ`), and the budget headers read into a [`Budget`].
+
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::rate::Budget;
+
+/// Longest wait read from a header: anything longer is a day.
+const MAX_WAIT: Duration = Duration::from_secs(86_400);
+
+pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name)?.to_str().ok().map(str::trim)
+}
+
+/// How long the server asked us to wait: `Retry-After` in seconds or as an
+/// HTTP date, else — on a 429 — a rate-limit reset header.
+pub(crate) fn server_wait(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+    if let Some(value) = header_str(headers, RETRY_AFTER.as_str()) {
+        if let Ok(secs) = value.parse::<f64>() {
+            return (secs.is_finite() && secs >= 0.0)
+                .then(|| Duration::from_secs_f64(secs.min(MAX_WAIT.as_secs_f64())));
+        }
+        if let Ok(when) = httpdate::parse_http_date(value) {
+            return Some(
+                when.duration_since(SystemTime::now())
+                    .unwrap_or_default()
+                    .min(MAX_WAIT),
+            );
+        }
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return reset_in(headers);
+    }
+    None
+}
+
+/// Time until the server's rate-limit window resets, from `X-RateLimit-Reset`
+/// or `RateLimit-Reset`.
+pub(crate) fn reset_in(headers: &HeaderMap) -> Option<Duration> {
+    ["x-ratelimit-reset", "ratelimit-reset"]
+        .iter()
+        .find_map(|name| header_str(headers, name).and_then(parse_reset))
+}
+
+/// A reset value: epoch seconds, seconds from now, an RFC 3339 time, or a
+/// time without seconds (`2026-11-30T14:05Z`, as Atlassian sends it).
+fn parse_reset(value: &str) -> Option<Duration> {
+    if let Ok(n) = value.parse::<u64>() {
+        // Epoch seconds are ~1.7e9; a delta is never that large.
+        if n > 1_000_000_000 {
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            return Some(Duration::from_secs(n.saturating_sub(now)).min(MAX_WAIT));
+        }
+        return Some(Duration::from_secs(n).min(MAX_WAIT));
+    }
+    let when = DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            let naive = value.strip_suffix('Z')?;
+            NaiveDateTime::parse_from_str(naive, "%Y-%m-%dT%H:%M")
+                .ok()
+                .map(|t| t.and_utc())
+        })?;
+    Some((when - Utc::now()).to_std().unwrap_or_default().min(MAX_WAIT))
+}
+
+/// The budget headers of one response.
+pub(crate) fn budget(headers: &HeaderMap) -> Budget {
+    let number = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| header_str(headers, n).and_then(|v| v.parse::<u64>().ok()))
+    };
+    let mut budget = Budget::default();
+    budget.limit = number(&["x-ratelimit-limit", "ratelimit-limit"]);
+    budget.remaining = number(&["x-ratelimit-remaining", "ratelimit-remaining"]);
+    budget.reset_in = reset_in(headers);
+    budget.near_limit = header_str(headers, "x-ratelimit-nearlimit")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    budget.fill_rate = header_str(headers, "x-ratelimit-fillrate")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v > 0.0);
+    budget.interval = header_str(headers, "x-ratelimit-interval-seconds")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(Duration::from_secs_f64);
+    budget
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_seconds_and_http_date() {
+        let ok = StatusCode::SERVICE_UNAVAILABLE;
+        assert_eq!(
+            server_wait(ok, &headers(&[("retry-after", "7")])),
+            Some(Duration::from_secs(7))
+        );
+        let later = SystemTime::now() + Duration::from_secs(30);
+        let date = httpdate::fmt_http_date(later);
+        let wait = server_wait(ok, &headers(&[("retry-after", &date)])).unwrap();
+        assert!(
+            wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28),
+            "{wait:?}"
+        );
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(30));
+        assert_eq!(
+            server_wait(ok, &headers(&[("retry-after", &past)])),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(server_wait(ok, &headers(&[("retry-after", "soon")])), None);
+        assert_eq!(
+            server_wait(ok, &headers(&[("retry-after", "99999999999")])),
+            Some(MAX_WAIT)
+        );
+    }
+
+    #[test]
+    fn reset_headers_apply_to_429_only() {
+        let h = headers(&[("x-ratelimit-reset", "12")]);
+        assert_eq!(
+            server_wait(StatusCode::TOO_MANY_REQUESTS, &h),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(server_wait(StatusCode::BAD_GATEWAY, &h), None);
+        let at = (Utc::now() + chrono::Duration::seconds(20)).to_rfc3339();
+        let wait = reset_in(&headers(&[("x-ratelimit-reset", &at)])).unwrap();
+        assert!(wait <= Duration::from_secs(20) && wait >= Duration::from_secs(18));
+        let epoch = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 5;
+        let wait = reset_in(&headers(&[("x-ratelimit-reset", &epoch.to_string())])).unwrap();
+        assert!(wait <= Duration::from_secs(5));
+    }
+
+    #[test]
+    fn atlassian_reset_without_seconds() {
+        let at = (Utc::now() + chrono::Duration::minutes(3))
+            .format("%Y-%m-%dT%H:%MZ")
+            .to_string();
+        let wait = reset_in(&headers(&[("x-ratelimit-reset", &at)])).unwrap();
+        assert!(
+            wait > Duration::from_secs(110) && wait <= Duration::from_secs(180),
+            "{at} → {wait:?}"
+        );
+        let past = "2020-01-01T00:00Z";
+        assert_eq!(
+            reset_in(&headers(&[("x-ratelimit-reset", past)])),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(reset_in(&headers(&[("x-ratelimit-reset", "2026-13-99T99:99Z")])), None);
+    }
+
+    #[test]
+    fn budget_headers() {
+        let b = budget(&headers(&[
+            ("x-ratelimit-limit", "100"),
+            ("x-ratelimit-remaining", "7"),
+            ("x-ratelimit-nearlimit", "true"),
+            ("x-ratelimit-fillrate", "10"),
+            ("x-ratelimit-interval-seconds", "2"),
+        ]));
+        assert_eq!((b.limit, b.remaining, b.near_limit), (Some(100), Some(7), true));
+        assert_eq!(b.quota_per_second(), Some(5.0));
+        let odd = budget(&headers(&[
+            ("x-ratelimit-remaining", "-3"),
+            ("x-ratelimit-fillrate", "NaN"),
+            ("x-ratelimit-interval-seconds", "0"),
+        ]));
+        assert_eq!(odd, Budget::default());
+    }
+}
