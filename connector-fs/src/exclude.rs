@@ -10,7 +10,30 @@
 
 use std::path::{Path, PathBuf};
 
+use connector_core::{Error, Result};
+
 use crate::read::FileIdentity;
+
+/// `path` made absolute (from the current directory), refusing one that is
+/// `root` or holds it: excluding it would sync nothing and report every
+/// document deleted.
+pub(crate) fn absolute_within(path: &Path, root: &Path) -> Result<PathBuf> {
+    let absolute = std::path::absolute(path).map_err(|e| {
+        Error::config(format!(
+            "excluded path {} cannot be made absolute: {e}",
+            path.display()
+        ))
+    })?;
+    if root.starts_with(canonical(&absolute)) {
+        return Err(Error::config(format!(
+            "excluded path {} is the directory being synced or holds it, so nothing would \
+             be synced; exclude something inside {} instead",
+            path.display(),
+            root.display()
+        )));
+    }
+    Ok(absolute)
+}
 
 /// Exclusions resolved against the filesystem as it stands at walk start.
 #[derive(Debug, Default)]
@@ -79,6 +102,7 @@ fn canonical(path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -92,5 +116,22 @@ mod tests {
             canonical(&dir.path().join("x/y/z")),
             real.join("x").join("y").join("z")
         );
+    }
+
+    #[test]
+    fn the_root_or_an_ancestor_cannot_be_excluded() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap().join("tree");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        for bad in [root.clone(), root.join("sub/.."), dir.path().to_path_buf()] {
+            let err = absolute_within(&bad, &root).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("is the directory being synced or holds it"),
+                "{err}"
+            );
+        }
+        let inside = root.join("out.jsonl");
+        assert_eq!(absolute_within(&inside, &root).unwrap(), inside);
     }
 }

@@ -192,14 +192,7 @@ impl FsConnector {
         let exclude = config
             .exclude_paths
             .iter()
-            .map(|p| {
-                std::path::absolute(p).map_err(|e| {
-                    Error::config(format!(
-                        "excluded path {} cannot be made absolute: {e}",
-                        p.display()
-                    ))
-                })
-            })
+            .map(|p| exclude::absolute_within(p, &root))
             .collect::<Result<Arc<[PathBuf]>>>()?;
         let root_name = root
             .file_name()

@@ -238,4 +238,24 @@ fn out_and_state_inside_the_synced_tree_are_never_ingested() {
     );
     assert_eq!(std::fs::metadata(&out).unwrap().len(), size);
     assert_eq!(ids(), ["b.txt", "notes/a.md"]);
+
+    // State kept in the synced directory itself would exclude everything.
+    let output = Command::new(sync_binary())
+        .arg("fs")
+        .arg("--path")
+        .arg(&tree)
+        .arg("--out")
+        .arg(&out)
+        .arg("--state")
+        .arg(tree.join("notes").join(".."))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is the directory being synced or holds it"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), size);
 }
