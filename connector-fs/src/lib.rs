@@ -297,7 +297,7 @@ impl FsConnector {
                 })
                 .buffered(concurrency)
                 .flat_map(move |(rel, item)| {
-                    let _alive = &guard;
+                    let _alive = &guard; // owned by the stream, dropped with it
                     let mut out: Vec<Result<Item>> = Vec::with_capacity(2);
                     out.extend(item.map(Ok));
                     if let Some(rel) = rel {
