@@ -243,6 +243,13 @@ fn connector(source: &Source) -> Result<Opened, Error> {
             for pattern in &args.ignore {
                 config = config.ignore(pattern.clone());
             }
+            // Never ingest our own output or state when they sit inside
+            // --path (outside it, an exclusion matches nothing). The sinks
+            // write --out in place, with no sibling temporary files.
+            config = config.exclude_path(&args.common.out);
+            if let Some(state) = &args.common.state {
+                config = config.exclude_path(state);
+            }
             let connector =
                 FsConnector::new(&args.path, config).map_err(|e| e.context("--path"))?;
             let id = format!("fs:{}", connector.root().display());
