@@ -122,16 +122,17 @@ async fn sink_commit_failure_rolls_back_the_uncommitted_tail_on_rerun() {
         .with_options(options(|o| o.commit_every = 4));
     let source = Source::checkpointed(25);
 
-    // The third commit reaches the disk but fails before the runner can
-    // record it: documents 8..12 are durable yet not committed.
+    // The fourth commit (the first records the empty output's identity)
+    // reaches the disk but fails before the runner can record it:
+    // documents 8..12 are durable yet not committed.
     let mut sink = Probe::new(JsonlSink::create(&out).unwrap());
-    sink.fail_commit_at = Some(3);
+    sink.fail_commit_at = Some(4);
     let err = runner
         .run(&source, &mut sink, SyncMode::Incremental)
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("fsync failed at commit 3"),
+        err.to_string().contains("fsync failed at commit 4"),
         "{err}"
     );
     assert_eq!(
@@ -210,6 +211,7 @@ async fn torn_state_temp_file_and_garbage_tails_are_ignored() {
     );
 
     // The index survived intact: a further run skips everything.
+    drop(sink);
     let mut sink = JsonlSink::create(&out).unwrap();
     let report = runner
         .run(&source, &mut sink, SyncMode::Full)
@@ -674,6 +676,7 @@ async fn deletions_reach_the_jsonl_file_as_tombstones() {
         .await
         .unwrap();
     source.remove(&doc_id(1));
+    drop(sink);
     let mut sink = JsonlSink::create(&out).unwrap().with_tombstones(true);
     let report = runner
         .run(&source, &mut sink, SyncMode::Incremental)
