@@ -491,6 +491,70 @@ mod tests {
         assert!(!store.path("conn", "state.json.tmp").exists());
     }
 
+    #[tokio::test]
+    async fn locks_are_exclusive_per_key_and_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryCheckpointStore::default();
+        let one = FileCheckpointStore::open(dir.path()).unwrap();
+        let other = FileCheckpointStore::open(dir.path()).unwrap();
+        let stores: [(&dyn CheckpointStore, &dyn CheckpointStore); 2] =
+            [(&memory, &memory.clone()), (&one, &other)];
+        for (a, b) in stores {
+            let held = a.lock("conn").await.unwrap();
+            let err = b.lock("conn").await.unwrap_err();
+            assert!(err.to_string().contains("in use by another sync"), "{err}");
+            let _unrelated = b.lock("other").await.unwrap();
+            drop(held);
+            let _again = b.lock("conn").await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_host_store_without_locks_still_builds_and_runs() {
+        struct Bare;
+        #[async_trait]
+        impl CheckpointStore for Bare {
+            async fn load(&self, _: &str) -> Result<Option<Vec<u8>>> {
+                Ok(None)
+            }
+            async fn save(&self, _: &str, _: &[u8]) -> Result<()> {
+                Ok(())
+            }
+            async fn log_truncate(&self, _: &str, _: u64) -> Result<()> {
+                Ok(())
+            }
+            async fn log_append(&self, _: &str, _: &[u8]) -> Result<u64> {
+                Ok(0)
+            }
+            async fn log_read(&self, _: &str) -> Result<Box<dyn Read + Send>> {
+                Ok(Box::new(io::empty()))
+            }
+        }
+        let _a = Bare.lock("k").await.unwrap();
+        let _b = Bare.lock("k").await.unwrap();
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn files_are_created_owner_only_and_a_leftover_temp_mode_does_not_leak() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileCheckpointStore::open(dir.path().join("s")).unwrap();
+        assert_eq!(mode(store.dir()), 0o700);
+        // A world-readable temp file left by some earlier crash.
+        fs::write(store.path("k", "state.json.tmp"), b"old").unwrap();
+        fs::set_permissions(
+            store.path("k", "state.json.tmp"),
+            fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        store.save("k", b"v").await.unwrap();
+        store.log_append("k", b"x").await.unwrap();
+        assert_eq!(mode(&store.path("k", "state.json")), 0o600);
+        assert_eq!(mode(&store.path("k", "index")), 0o600);
+    }
+
     #[test]
     fn unwritable_directory_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
