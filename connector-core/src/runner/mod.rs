@@ -720,7 +720,9 @@ impl SyncRunner {
     }
 
     fn warn(&self, report: &mut SyncReport, warning: SyncWarning) {
-        tracing::warn!(connection = %self.connection_id, "{warning}");
+        // The warning is data (report and observer); the log line is for
+        // diagnostics, so it must not repeat it at a level hosts print.
+        tracing::info!(connection = %self.connection_id, "{warning}");
         self.observer.on_warning(&warning);
         report.warnings.push(warning);
     }
