@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[allow(dead_code)]
 mod support;
 
 use std::path::Path;
@@ -78,7 +77,7 @@ async fn a_listing_that_sees_nothing_deletes_nothing_whatever_the_share() {
         .await
         .unwrap();
     assert_eq!(report.documents_deleted, 0);
-    assert_eq!(report.warnings, [refused.clone()]);
+    assert_eq!(report.warnings, std::slice::from_ref(&refused));
     assert_eq!(*recorder.warnings.lock().unwrap(), [refused]);
     assert!(sink.deleted().is_empty(), "no delete reached the sink");
     assert!(recorder.deleted.lock().unwrap().is_empty());

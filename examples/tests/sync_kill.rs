@@ -35,7 +35,10 @@ fn sync_binary() -> PathBuf {
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v} is not a number")))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name}={v} is not a number"))
+        })
         .unwrap_or(default)
 }
 
@@ -119,7 +122,10 @@ fn sigkill_at_random_points_then_resume_loses_and_repeats_nothing() {
     assert!(output.status.success());
     let whole = started.elapsed();
 
-    let (out, state) = (scratch.path().join("out.jsonl"), scratch.path().join("state"));
+    let (out, state) = (
+        scratch.path().join("out.jsonl"),
+        scratch.path().join("state"),
+    );
     let mut landed = 0;
     for _ in 0..kills {
         // Uniform over twice a fair share of the sync, so that most kills
@@ -147,7 +153,10 @@ fn sigkill_at_random_points_then_resume_loses_and_repeats_nothing() {
         whole.as_secs_f64()
     );
     assert_eq!((lost, repeated), (0, 0), "seed {seed}");
-    assert!(landed >= kills.div_ceil(2), "only {landed} kills landed (seed {seed})");
+    assert!(
+        landed >= kills.div_ceil(2),
+        "only {landed} kills landed (seed {seed})"
+    );
 
     // A further run has nothing to do.
     let output = sync(&tree, &out, &state).output().unwrap();

@@ -1,6 +1,9 @@
 //! Test doubles for the runner tests: a scriptable connector, a fault- and
 //! probe-injecting sink wrapper, an event recorder, and file readers.
 
+// Each test crate that includes this module uses a different part of it.
+#![allow(dead_code)]
+
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
