@@ -2,11 +2,12 @@
 //! resume: nothing may be lost and nothing repeated.
 //!
 //! CI runs a small variant (3,000 files, 5 kills). The full one is the same
-//! test with more of both, in release mode (see docs/architecture.md):
+//! test with more of both — `bash tests/kill-resume.sh`, which runs (see
+//! docs/architecture.md):
 //!
 //! ```text
 //! SYNC_KILL_FILES=30000 SYNC_KILL_TIMES=20 \
-//!   cargo test --release -p connector-examples --test sync_kill -- --nocapture
+//!   cargo test -p connector-examples --test sync_kill -- --nocapture
 //! ```
 //!
 //! `SYNC_KILL_SEED` replays one schedule of kill points (the seed of every
