@@ -275,6 +275,28 @@ fn a_source_that_suddenly_lists_little_deletes_nothing_without_the_flag() {
     };
     assert_eq!(tombstones(&out), 0);
 
+    // A host reading JSON events gets the warning as an event.
+    let output = sync(&files, &out, &state, &["--tombstones", "--json-events"])
+        .output()
+        .unwrap();
+    let text = stderr(&output);
+    let warning: serde_json::Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "sync_warning")
+        .unwrap_or_else(|| panic!("no sync_warning event: {text}"));
+    assert_eq!(warning["kind"], "mass_deletion_refused");
+    assert_eq!(warning["would_delete"], 8);
+    assert_eq!(warning["held"], 10);
+    assert_eq!(warning["listed"], 2);
+    assert!(
+        warning["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was deleted")
+    );
+    assert_eq!(tombstones(&out), 0);
+
     let output = sync(
         &files,
         &out,
