@@ -859,14 +859,12 @@ async fn verification_events_serialise_to_the_spec_shape() {
     );
 }
 
-// Bugs found: failing tests, ignored until the runner is fixed.
+// 9. Regressions.
 
-/// A resumable sync whose documents are all unchanged never commits its
-/// checkpoint: `consume` only commits when `uncommitted` (documents
-/// *written*) reaches `commit_every` or is non-zero at `commit_interval`.
-/// A crash after a million skipped documents restarts from the beginning.
+/// Skipped documents count towards `commit_every` like written ones, so a
+/// crash after a million unchanged documents does not restart from the
+/// beginning.
 #[tokio::test]
-
 async fn skipped_documents_still_advance_the_committed_checkpoint() {
     let store = Arc::new(MemoryCheckpointStore::default());
     let reached = Arc::new(tokio::sync::Notify::new());
@@ -904,11 +902,9 @@ async fn skipped_documents_still_advance_the_committed_checkpoint() {
 }
 
 /// `with_cancellation` promises that "the run commits what the sink has
-/// accepted"; when the token fires during the id listing (after the stream
-/// finished) `run_inner` returns `Cancelled` without committing, so every
-/// document of the run is thrown away and fetched again.
+/// accepted": the stream's documents are committed before the id listing
+/// starts, so a cancellation during it throws nothing away.
 #[tokio::test]
-
 async fn cancellation_during_the_id_listing_commits_delivered_documents() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.jsonl");
@@ -934,10 +930,9 @@ async fn cancellation_during_the_id_listing_commits_delivered_documents() {
     assert_eq!(report.documents_processed, 0, "nothing fetched twice");
 }
 
-/// `SyncReport::window` is documented as "`None` for a connector that can
-/// only load everything", but `run_inner` always sets `Some(window)`.
+/// `SyncReport::window` is `None` for a connector that can only load
+/// everything.
 #[tokio::test]
-
 async fn a_load_only_connector_reports_no_window() {
     let runner = SyncRunner::new("conn", Arc::new(MemoryCheckpointStore::default()));
     let mut sink = MemorySink::default();
