@@ -201,6 +201,8 @@ async fn jsonl_output_has_each_file_once_across_interrupted_runs() {
         "{partial} lines after cancelling"
     );
 
+    // A new process would close the first sink (and its lock) by exiting.
+    drop(sink);
     let runner = SyncRunner::new("fs", Arc::new(FileCheckpointStore::open(&state).unwrap()))
         .with_options(options);
     let mut sink = JsonlSink::create(&out).unwrap();
