@@ -8,10 +8,14 @@
 //! length its last committed state names after a crash.
 //!
 //! [`FileCheckpointStore`] never leaves a torn value: it writes a temporary
-//! file, syncs it, renames it over the old one and syncs the directory.
+//! file, syncs it, renames it over the old one and syncs the directory. Its
+//! files are created [`DEFAULT_FILE_MODE`] (owner only: they name what was
+//! synced) and a run holds an exclusive advisory lock on `<key>.lock`, so two
+//! processes never interleave commits on one connection.
 //! [`MemoryCheckpointStore`] is for tests and short-lived hosts.
 
-use std::collections::HashMap;
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -43,9 +47,98 @@ pub trait CheckpointStore: Send + Sync {
 
     /// A reader over the whole log under `key` (empty when there is none).
     async fn log_read(&self, key: &str) -> Result<Box<dyn Read + Send>>;
+
+    /// Take the exclusive right to sync `key` for as long as the returned
+    /// [`StateLock`] lives, failing at once (never waiting) when someone
+    /// else holds it. The runner holds it for a whole run, so two syncs of
+    /// one connection cannot interleave their commits.
+    ///
+    /// The default takes no lock, which is right for a store only one
+    /// process uses; a store shared by several processes (a database)
+    /// should override it, for instance with an advisory lock of its own.
+    async fn lock(&self, key: &str) -> Result<StateLock> {
+        let _ = key;
+        Ok(StateLock::unlocked())
+    }
 }
 
-/// Keeps each key as files in one directory: `<key>.state.json` and `<key>.index`.
+/// Files this crate creates (state, content index, locks, and the file
+/// sinks' output) get this Unix mode unless the host asks for another:
+/// they hold document text and the positions of a source, which are no one
+/// else's business. Ignored on other platforms.
+pub const DEFAULT_FILE_MODE: u32 = 0o600;
+
+/// The exclusive right to sync one connection, from
+/// [`CheckpointStore::lock`]; dropping it releases the lock.
+///
+/// ```
+/// use connector_core::checkpoint::StateLock;
+///
+/// // A store backed by a service might keep the service's lease here.
+/// struct Lease(&'static str);
+/// let lock = StateLock::new(Lease("lease-42"));
+/// drop(lock); // released
+/// ```
+#[must_use = "the lock is released as soon as it is dropped"]
+pub struct StateLock {
+    _held: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl StateLock {
+    /// Hold `guard` (whatever releases the lock when dropped).
+    pub fn new(guard: impl Any + Send + Sync) -> Self {
+        Self {
+            _held: Some(Box::new(guard)),
+        }
+    }
+
+    /// A lock that guards nothing, for stores only one process uses.
+    pub fn unlocked() -> Self {
+        Self { _held: None }
+    }
+}
+
+impl std::fmt::Debug for StateLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateLock")
+            .field("held", &self._held.is_some())
+            .finish()
+    }
+}
+
+/// Open options that create a missing file with `mode` (Unix).
+pub(crate) fn create_options(mode: u32) -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    options
+}
+
+/// Take an exclusive advisory lock on `file` without waiting; `busy` says
+/// what the lock guards and what to do when another process holds it.
+/// The operating system releases it when the file is closed or the process
+/// dies, so a crash never leaves a stale lock behind.
+pub(crate) fn try_lock(file: &File, path: &Path, busy: impl FnOnce() -> String) -> Result<()> {
+    match fs4::FileExt::try_lock(file) {
+        Ok(()) => Ok(()),
+        Err(fs4::TryLockError::WouldBlock) => Err(Error::new(ErrorKind::Io, busy())),
+        Err(fs4::TryLockError::Error(e)) => Err(Error::io(
+            format!(
+                "cannot lock {} (the file system may not support locks)",
+                path.display()
+            ),
+            e,
+        )),
+    }
+}
+
+/// Keeps each key as files in one directory: `<key>.state.json`,
+/// `<key>.index` and `<key>.lock`, created [`DEFAULT_FILE_MODE`] unless
+/// [`FileCheckpointStore::with_file_mode`] says otherwise; a directory it
+/// creates is `0700`.
 ///
 /// ```
 /// # async fn demo() -> connector_core::Result<()> {
@@ -61,19 +154,44 @@ pub trait CheckpointStore: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct FileCheckpointStore {
     dir: PathBuf,
+    mode: u32,
 }
 
 impl FileCheckpointStore {
-    /// Use `dir`, creating it when missing.
+    /// Use `dir`, creating it (owner-only) when missing.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref().to_path_buf();
-        fs::create_dir_all(&dir).map_err(|e| {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).map_err(|e| {
             Error::io(
                 format!("cannot create state directory {}", dir.display()),
                 e,
             )
         })?;
-        Ok(Self { dir })
+        Ok(Self {
+            dir,
+            mode: DEFAULT_FILE_MODE,
+        })
+    }
+
+    /// Create files with this Unix mode instead of [`DEFAULT_FILE_MODE`]
+    /// (for instance `0o640` for a group that backs the state up). Files
+    /// that already exist keep theirs, except the state value, which is
+    /// rewritten with this mode at every save.
+    ///
+    /// ```
+    /// use connector_core::checkpoint::FileCheckpointStore;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = FileCheckpointStore::open(dir.path())?.with_file_mode(0o640);
+    /// # Ok::<(), connector_core::Error>(())
+    /// ```
+    pub fn with_file_mode(mut self, mode: u32) -> Self {
+        self.mode = mode;
+        self
     }
 
     /// The directory holding the files.
@@ -89,7 +207,16 @@ impl FileCheckpointStore {
         let target = self.path(key, "state.json");
         let tmp = self.path(key, "state.json.tmp");
         let fail = |what: &str, e: io::Error| Error::io(format!("{what} {}", tmp.display()), e);
-        let mut file = File::create(&tmp).map_err(|e| fail("cannot create", e))?;
+        // A leftover from a crash keeps its old mode through `open`: start afresh.
+        match fs::remove_file(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(fail("cannot remove", e)),
+            _ => {}
+        }
+        let mut file = create_options(self.mode)
+            .write(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| fail("cannot create", e))?;
         file.write_all(value).map_err(|e| fail("cannot write", e))?;
         file.sync_all().map_err(|e| fail("cannot sync", e))?;
         drop(file);
@@ -180,8 +307,7 @@ impl CheckpointStore for FileCheckpointStore {
     async fn log_append(&self, key: &str, bytes: &[u8]) -> Result<u64> {
         let path = self.path(key, "index");
         let fail = |e: io::Error| Error::io(format!("cannot append to {}", path.display()), e);
-        let mut file = OpenOptions::new()
-            .create(true)
+        let mut file = create_options(self.mode)
             .append(true)
             .open(&path)
             .map_err(fail)?;
@@ -197,6 +323,23 @@ impl CheckpointStore for FileCheckpointStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Box::new(io::empty())),
             Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
         }
+    }
+
+    async fn lock(&self, key: &str) -> Result<StateLock> {
+        let path = self.path(key, "lock");
+        let file = create_options(self.mode)
+            .write(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        try_lock(&file, &path, || {
+            format!(
+                "the sync state of `{key}` is in use by another sync ({} is locked): wait \
+                 for that sync to end or stop it; the lock goes away with its process",
+                path.display()
+            )
+        })?;
+        Ok(StateLock::new(file))
     }
 }
 
@@ -222,6 +365,25 @@ pub struct MemoryCheckpointStore {
 struct MemoryInner {
     values: HashMap<String, Vec<u8>>,
     logs: HashMap<String, Vec<u8>>,
+    locked: HashSet<String>,
+}
+
+/// Releases a [`MemoryCheckpointStore`] key when dropped.
+struct MemoryLock {
+    inner: Arc<Mutex<MemoryInner>>,
+    key: String,
+}
+
+impl Drop for MemoryLock {
+    fn drop(&mut self) {
+        // A poisoned mutex only means another holder panicked; the set is
+        // still valid, so release the key either way.
+        let mut guard = match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        guard.locked.remove(&self.key);
+    }
 }
 
 impl MemoryCheckpointStore {
@@ -265,6 +427,22 @@ impl CheckpointStore for MemoryCheckpointStore {
     async fn log_read(&self, key: &str) -> Result<Box<dyn Read + Send>> {
         let bytes = self.with(|m| m.logs.get(key).cloned().unwrap_or_default())?;
         Ok(Box::new(io::Cursor::new(bytes)))
+    }
+
+    async fn lock(&self, key: &str) -> Result<StateLock> {
+        if !self.with(|m| m.locked.insert(key.to_owned()))? {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "the sync state of `{key}` is in use by another sync in this process: \
+                     wait for that sync to end"
+                ),
+            ));
+        }
+        Ok(StateLock::new(MemoryLock {
+            inner: Arc::clone(&self.inner),
+            key: key.to_owned(),
+        }))
     }
 }
 
@@ -311,6 +489,70 @@ mod tests {
         reopened.save("conn", b"next").await.unwrap();
         assert_eq!(reopened.load("conn").await.unwrap().unwrap(), b"next");
         assert!(!store.path("conn", "state.json.tmp").exists());
+    }
+
+    #[tokio::test]
+    async fn locks_are_exclusive_per_key_and_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = MemoryCheckpointStore::default();
+        let one = FileCheckpointStore::open(dir.path()).unwrap();
+        let other = FileCheckpointStore::open(dir.path()).unwrap();
+        let stores: [(&dyn CheckpointStore, &dyn CheckpointStore); 2] =
+            [(&memory, &memory.clone()), (&one, &other)];
+        for (a, b) in stores {
+            let held = a.lock("conn").await.unwrap();
+            let err = b.lock("conn").await.unwrap_err();
+            assert!(err.to_string().contains("in use by another sync"), "{err}");
+            let _unrelated = b.lock("other").await.unwrap();
+            drop(held);
+            let _again = b.lock("conn").await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_host_store_without_locks_still_builds_and_runs() {
+        struct Bare;
+        #[async_trait]
+        impl CheckpointStore for Bare {
+            async fn load(&self, _: &str) -> Result<Option<Vec<u8>>> {
+                Ok(None)
+            }
+            async fn save(&self, _: &str, _: &[u8]) -> Result<()> {
+                Ok(())
+            }
+            async fn log_truncate(&self, _: &str, _: u64) -> Result<()> {
+                Ok(())
+            }
+            async fn log_append(&self, _: &str, _: &[u8]) -> Result<u64> {
+                Ok(0)
+            }
+            async fn log_read(&self, _: &str) -> Result<Box<dyn Read + Send>> {
+                Ok(Box::new(io::empty()))
+            }
+        }
+        let _a = Bare.lock("k").await.unwrap();
+        let _b = Bare.lock("k").await.unwrap();
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn files_are_created_owner_only_and_a_leftover_temp_mode_does_not_leak() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileCheckpointStore::open(dir.path().join("s")).unwrap();
+        assert_eq!(mode(store.dir()), 0o700);
+        // A world-readable temp file left by some earlier crash.
+        fs::write(store.path("k", "state.json.tmp"), b"old").unwrap();
+        fs::set_permissions(
+            store.path("k", "state.json.tmp"),
+            fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        store.save("k", b"v").await.unwrap();
+        store.log_append("k", b"x").await.unwrap();
+        assert_eq!(mode(&store.path("k", "state.json")), 0o600);
+        assert_eq!(mode(&store.path("k", "index")), 0o600);
     }
 
     #[test]

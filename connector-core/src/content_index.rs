@@ -41,6 +41,16 @@ type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdentityHasher>>;
 /// Content value stored for a removed id in the log.
 const TOMBSTONE: u64 = 0;
 
+/// The longest document id the index records, in bytes. Longer ids are
+/// refused when written (the runner reports such a document as a failure),
+/// so a record length above it can only be corruption, and reading the log
+/// never allocates more than this for one record.
+pub const MAX_ID_BYTES: usize = 64 * 1024;
+
+/// What to do about a log that cannot be trusted.
+const START_OVER: &str = "remove this connection's sync state (state, index and lock files) \
+     together with the output it describes, then sync again from scratch";
+
 /// 64-bit hash of a document id (the first 8 bytes of its BLAKE3 digest).
 pub fn id_hash(id: &str) -> u64 {
     let digest = blake3::hash(id.as_bytes());
@@ -76,17 +86,32 @@ impl ContentIndex {
     /// Load the index from `store`'s log under `key`, cut to `committed_len`
     /// bytes (the length the last committed state names; anything after it
     /// was written by a run that crashed before committing).
+    ///
+    /// A log *shorter* than `committed_len` was cut or removed behind the
+    /// runner's back: trusting it would deliver documents the sink already
+    /// holds a second time, so it is a [`crate::ErrorKind::Decode`] error
+    /// that says how to start over.
     pub async fn load(store: &dyn CheckpointStore, key: &str, committed_len: u64) -> Result<Self> {
         store.log_truncate(key, committed_len).await?;
         let mut index = ContentIndex::default();
         let reader = store.log_read(key).await?;
-        for_each_record(reader, |id_h, content, _| {
+        let read = for_each_record(reader, |id_h, content, _| {
             if content == TOMBSTONE {
                 index.committed.remove(&id_h);
             } else {
                 index.committed.insert(id_h, content);
             }
         })?;
+        if read < committed_len {
+            return Err(Error::new(
+                crate::ErrorKind::Decode,
+                format!(
+                    "the content index of `{key}` holds {read} bytes but the sync state \
+                     committed {committed_len}: it was cut short or removed, and without it \
+                     documents already delivered would be delivered again; {START_OVER}"
+                ),
+            ));
+        }
         Ok(index)
     }
 
@@ -151,9 +176,15 @@ impl ContentIndex {
         for (id_h, (content, id)) in &self.staged {
             buf.extend_from_slice(&id_h.to_le_bytes());
             buf.extend_from_slice(&content.to_le_bytes());
-            let len = u32::try_from(id.len()).map_err(|_| {
-                Error::config(format!("document id of {} bytes is too long", id.len()))
-            })?;
+            let len = u32::try_from(id.len())
+                .ok()
+                .filter(|&len| len as usize <= MAX_ID_BYTES)
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "document id of {} bytes is longer than the index's limit of {MAX_ID_BYTES}",
+                        id.len()
+                    ))
+                })?;
             buf.extend_from_slice(&len.to_le_bytes());
             buf.extend_from_slice(id.as_bytes());
         }
@@ -193,37 +224,53 @@ impl ContentIndex {
                 f(id.to_owned());
             }
         })
+        .map(|_| ())
     }
 }
 
+/// Call `f` with each record of the log; returns the bytes read.
 fn for_each_record(
     mut reader: Box<dyn Read + Send>,
     mut f: impl FnMut(u64, u64, &str),
-) -> Result<()> {
-    let corrupt = |what: &str| {
+) -> Result<u64> {
+    let corrupt = |what: String| {
         Error::new(
             crate::ErrorKind::Decode,
-            format!("content index is corrupt: {what}"),
+            format!("content index is corrupt: {what}; {START_OVER}"),
         )
     };
     let mut header = [0u8; 20];
     let mut id = Vec::new();
+    let mut offset = 0u64;
     loop {
         match read_full(&mut reader, &mut header)? {
-            0 => return Ok(()),
+            0 => return Ok(offset),
             20 => {}
-            _ => return Err(corrupt("a record header is cut short")),
+            _ => return Err(corrupt(format!("the record at byte {offset} is cut short"))),
         }
-        let id_h = u64::from_le_bytes(header[0..8].try_into().map_err(|_| corrupt("header"))?);
-        let content = u64::from_le_bytes(header[8..16].try_into().map_err(|_| corrupt("header"))?);
-        let len =
-            u32::from_le_bytes(header[16..20].try_into().map_err(|_| corrupt("header"))?) as usize;
+        let word = |range: std::ops::Range<usize>| {
+            let mut bytes = [0u8; 8];
+            bytes[..range.len()].copy_from_slice(&header[range]);
+            u64::from_le_bytes(bytes)
+        };
+        let (id_h, content, len) = (word(0..8), word(8..16), word(16..20));
+        // Checked before allocating: a corrupt length must not ask for gigabytes.
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&len| len <= MAX_ID_BYTES)
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "the record at byte {offset} claims an id of {len} bytes, over the limit of {MAX_ID_BYTES}"
+                ))
+            })?;
         id.resize(len, 0);
         if read_full(&mut reader, &mut id)? != len {
-            return Err(corrupt("a record id is cut short"));
+            return Err(corrupt(format!("the record at byte {offset} is cut short")));
         }
-        let id_text = std::str::from_utf8(&id).map_err(|_| corrupt("an id is not UTF-8"))?;
+        let id_text = std::str::from_utf8(&id)
+            .map_err(|_| corrupt(format!("the id at byte {offset} is not UTF-8")))?;
         f(id_h, content, id_text);
+        offset += 20 + len as u64;
     }
 }
 
@@ -295,6 +342,66 @@ mod tests {
             .unwrap();
         missing.sort();
         assert_eq!(missing, ["a", "c"]);
+    }
+
+    #[tokio::test]
+    async fn a_log_shorter_than_committed_is_an_error_with_the_remedy() {
+        let store = MemoryCheckpointStore::default();
+        let mut index = ContentIndex::load(&store, "c", 0).await.unwrap();
+        index.stage("a", "01");
+        let first = index.commit(&store, "c").await.unwrap().unwrap();
+        index.stage("b", "02");
+        let committed = index.commit(&store, "c").await.unwrap().unwrap();
+        // Cut at a record boundary: every record left is whole.
+        store.log_truncate("c", first).await.unwrap();
+        let err = ContentIndex::load(&store, "c", committed)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Decode);
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "holds {first} bytes but the sync state committed {committed}"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("sync again from scratch"), "{text}");
+        // Removed altogether.
+        store.log_truncate("c", 0).await.unwrap();
+        let err = ContentIndex::load(&store, "c", committed)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("holds 0 bytes"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_record_length_is_refused_before_allocating() {
+        let store = MemoryCheckpointStore::default();
+        let mut record = Vec::new();
+        record.extend_from_slice(&7u64.to_le_bytes());
+        record.extend_from_slice(&9u64.to_le_bytes());
+        record.extend_from_slice(&u32::MAX.to_le_bytes()); // 4 GiB id
+        record.extend_from_slice(b"abc");
+        let len = store.log_append("c", &record).await.unwrap();
+        let err = ContentIndex::load(&store, "c", len).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Decode);
+        assert!(
+            err.to_string()
+                .contains("claims an id of 4294967295 bytes, over the limit of 65536"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn ids_over_the_limit_are_refused_when_written() {
+        let store = MemoryCheckpointStore::default();
+        let mut index = ContentIndex::load(&store, "c", 0).await.unwrap();
+        index.stage(&"x".repeat(MAX_ID_BYTES + 1), "01");
+        let err = index.commit(&store, "c").await.unwrap_err();
+        assert!(
+            err.to_string().contains("longer than the index's limit"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -122,16 +122,17 @@ async fn sink_commit_failure_rolls_back_the_uncommitted_tail_on_rerun() {
         .with_options(options(|o| o.commit_every = 4));
     let source = Source::checkpointed(25);
 
-    // The third commit reaches the disk but fails before the runner can
-    // record it: documents 8..12 are durable yet not committed.
+    // The fourth commit (the first records the empty output's identity)
+    // reaches the disk but fails before the runner can record it:
+    // documents 8..12 are durable yet not committed.
     let mut sink = Probe::new(JsonlSink::create(&out).unwrap());
-    sink.fail_commit_at = Some(3);
+    sink.fail_commit_at = Some(4);
     let err = runner
         .run(&source, &mut sink, SyncMode::Incremental)
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("fsync failed at commit 3"),
+        err.to_string().contains("fsync failed at commit 4"),
         "{err}"
     );
     assert_eq!(
@@ -210,6 +211,7 @@ async fn torn_state_temp_file_and_garbage_tails_are_ignored() {
     );
 
     // The index survived intact: a further run skips everything.
+    drop(sink);
     let mut sink = JsonlSink::create(&out).unwrap();
     let report = runner
         .run(&source, &mut sink, SyncMode::Full)
@@ -674,6 +676,7 @@ async fn deletions_reach_the_jsonl_file_as_tombstones() {
         .await
         .unwrap();
     source.remove(&doc_id(1));
+    drop(sink);
     let mut sink = JsonlSink::create(&out).unwrap().with_tombstones(true);
     let report = runner
         .run(&source, &mut sink, SyncMode::Incremental)
@@ -856,14 +859,12 @@ async fn verification_events_serialise_to_the_spec_shape() {
     );
 }
 
-// Bugs found: failing tests, ignored until the runner is fixed.
+// 9. Regressions.
 
-/// A resumable sync whose documents are all unchanged never commits its
-/// checkpoint: `consume` only commits when `uncommitted` (documents
-/// *written*) reaches `commit_every` or is non-zero at `commit_interval`.
-/// A crash after a million skipped documents restarts from the beginning.
+/// Skipped documents count towards `commit_every` like written ones, so a
+/// crash after a million unchanged documents does not restart from the
+/// beginning.
 #[tokio::test]
-
 async fn skipped_documents_still_advance_the_committed_checkpoint() {
     let store = Arc::new(MemoryCheckpointStore::default());
     let reached = Arc::new(tokio::sync::Notify::new());
@@ -901,11 +902,9 @@ async fn skipped_documents_still_advance_the_committed_checkpoint() {
 }
 
 /// `with_cancellation` promises that "the run commits what the sink has
-/// accepted"; when the token fires during the id listing (after the stream
-/// finished) `run_inner` returns `Cancelled` without committing, so every
-/// document of the run is thrown away and fetched again.
+/// accepted": the stream's documents are committed before the id listing
+/// starts, so a cancellation during it throws nothing away.
 #[tokio::test]
-
 async fn cancellation_during_the_id_listing_commits_delivered_documents() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.jsonl");
@@ -931,10 +930,9 @@ async fn cancellation_during_the_id_listing_commits_delivered_documents() {
     assert_eq!(report.documents_processed, 0, "nothing fetched twice");
 }
 
-/// `SyncReport::window` is documented as "`None` for a connector that can
-/// only load everything", but `run_inner` always sets `Some(window)`.
+/// `SyncReport::window` is `None` for a connector that can only load
+/// everything.
 #[tokio::test]
-
 async fn a_load_only_connector_reports_no_window() {
     let runner = SyncRunner::new("conn", Arc::new(MemoryCheckpointStore::default()));
     let mut sink = MemorySink::default();

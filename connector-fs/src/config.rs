@@ -1,5 +1,7 @@
 //! What to walk and how: [`FsConfig`], checked once by [`FsConnector::new`](crate::FsConnector::new).
 
+use std::path::PathBuf;
+
 /// Settings of a [`FsConnector`](crate::FsConnector); the defaults suit a
 /// documentation folder or a source tree.
 ///
@@ -31,6 +33,9 @@ pub struct FsConfig {
     pub read_concurrency: usize,
     /// Yield a checkpoint after this many walked files.
     pub checkpoint_every: usize,
+    /// Files and directories never walked, whatever the patterns say; see
+    /// [`FsConfig::exclude_path`].
+    pub exclude_paths: Vec<PathBuf>,
 }
 
 impl Default for FsConfig {
@@ -44,6 +49,7 @@ impl Default for FsConfig {
             max_attachment_bytes: 10 << 20,
             read_concurrency: 8,
             checkpoint_every: 500,
+            exclude_paths: Vec::new(),
         }
     }
 }
@@ -52,6 +58,31 @@ impl FsConfig {
     /// Leave out paths matching a gitignore-style `pattern`.
     pub fn ignore(mut self, pattern: impl Into<String>) -> Self {
         self.ignore_patterns.push(pattern.into());
+        self
+    }
+
+    /// Never walk `path` (repeatable): a file, or a directory with its whole
+    /// subtree. Meant for what a sync writes itself — its output file and
+    /// state directory — when they sit inside the tree.
+    ///
+    /// A relative `path` is taken from the current directory when the
+    /// connector is created. At each sync it is matched by its canonical
+    /// form (symbolic links and `..` resolved) and, when it exists, by
+    /// device and inode, so the same file is left out however it is
+    /// reached: through a symlinked parent, a hard link or a bind mount. A
+    /// path that does not exist yet is matched once it does. A path outside
+    /// the tree never matches anything.
+    ///
+    /// ```
+    /// use connector_fs::FsConfig;
+    ///
+    /// let config = FsConfig::default()
+    ///     .exclude_path("docs/out.jsonl")
+    ///     .exclude_path("docs/.sync-state");
+    /// assert_eq!(config.exclude_paths.len(), 2);
+    /// ```
+    pub fn exclude_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.exclude_paths.push(path.into());
         self
     }
 

@@ -1,52 +1,17 @@
 //! One walked file → one [`Document`] (or a per-document failure).
 
-use std::fs::File;
-use std::io::Read;
-use std::path::{Component, Path};
+use std::path::Component;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
+use connector_core::text::{self, Kind};
 use connector_core::{Attachment, Document, DocumentFailure, Item, Section, TimeWindow};
 
 use crate::config::FsConfig;
+use crate::file_url::file_url;
+use crate::id::path_id;
+use crate::read::{StopFlag, open_listed, read_up_to};
 use crate::walk::FileEntry;
-use connector_core::text::{self, Kind};
-
-/// The document id of a path relative to the root: its components joined
-/// by `/`. Bytes that are not UTF-8 are written as `\xNN`, so every file
-/// keeps a distinct, stable id.
-pub fn path_id(rel: &Path) -> String {
-    let mut id = String::new();
-    for component in rel.components() {
-        let Component::Normal(part) = component else {
-            continue;
-        };
-        if !id.is_empty() {
-            id.push('/');
-        }
-        match part.to_str() {
-            Some(s) => id.push_str(s),
-            None => push_escaped(&mut id, part),
-        }
-    }
-    id
-}
-
-#[cfg(unix)]
-fn push_escaped(out: &mut String, part: &std::ffi::OsStr) {
-    use std::os::unix::ffi::OsStrExt;
-    for chunk in part.as_bytes().utf8_chunks() {
-        out.push_str(chunk.valid());
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02X}"));
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn push_escaped(out: &mut String, part: &std::ffi::OsStr) {
-    out.push_str(&part.to_string_lossy());
-}
 
 fn utc(t: Option<SystemTime>) -> Option<DateTime<Utc>> {
     t.map(DateTime::<Utc>::from)
@@ -59,6 +24,7 @@ pub(crate) fn to_item(
     root_name: &str,
     config: &FsConfig,
     window: Option<&TimeWindow>,
+    stop: &StopFlag,
 ) -> Option<Item> {
     let updated_at = utc(entry.modified);
     if let (Some(window), Some(t)) = (window, updated_at) {
@@ -67,10 +33,12 @@ pub(crate) fn to_item(
         }
     }
     let id = path_id(&entry.rel);
-    Some(match build(entry, &id, root_name, config, updated_at) {
-        Ok(doc) => Item::from(doc),
-        Err(reason) => Item::Failure(DocumentFailure::new(id, reason)),
-    })
+    Some(
+        match build(entry, &id, root_name, config, updated_at, stop) {
+            Ok(doc) => Item::from(doc),
+            Err(reason) => Item::Failure(DocumentFailure::new(id, reason)),
+        },
+    )
 }
 
 fn build(
@@ -79,6 +47,7 @@ fn build(
     root_name: &str,
     config: &FsConfig,
     updated_at: Option<DateTime<Utc>>,
+    stop: &StopFlag,
 ) -> Result<Document, String> {
     let name = entry
         .rel
@@ -86,7 +55,7 @@ fn build(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| id.to_owned());
     let mut doc = Document::new("fs", id, name.clone());
-    doc.url = url::Url::from_file_path(&entry.abs).ok().map(String::from);
+    doc.url = file_url(&entry.abs);
     doc.updated_at = updated_at;
     doc.created_at = utc(entry.created);
     doc.hierarchy.push(root_name.to_owned());
@@ -104,38 +73,36 @@ fn build(
             ext.to_string_lossy().to_ascii_lowercase().into(),
         );
     }
-    doc.metadata
-        .insert("size".into(), entry.len.to_string().into());
 
     let mut kind = text::kind_by_name(&entry.rel);
-    let mut head = Vec::new();
-    if kind != Kind::Binary {
-        // One open for sniffing and reading: the file may change or vanish
-        // between the walk and now, and what we read is what we report.
-        let file = File::open(&entry.abs).map_err(|e| describe_open_error(&e))?;
-        let cap = config.max_text_bytes;
-        let mut reader = file.take(cap.saturating_add(1));
+    let want_bytes = config.attachment_bytes && entry.len <= config.max_attachment_bytes;
+    let mut len = entry.len;
+    let mut attachment_bytes = None;
+    if kind != Kind::Binary || want_bytes {
+        // One open for sniffing and reading, checked to be the file the
+        // walk listed: what we read is what we report.
+        let (mut file, now) = open_listed(&entry.abs, entry.identity)?;
+        len = now;
+        let mut bytes = Vec::new();
+        let mut read = |bytes: &mut Vec<u8>, limit: u64| {
+            read_up_to(&mut file, bytes, limit, stop).map_err(|e| e.to_string())
+        };
         if kind == Kind::Unknown {
-            head.resize(text::SNIFF_BYTES, 0);
-            let n = read_up_to(&mut reader, &mut head).map_err(|e| format!("cannot read: {e}"))?;
-            head.truncate(n);
-            kind = if text::looks_like_text(&head) {
+            read(&mut bytes, text::SNIFF_BYTES as u64)?;
+            kind = if text::looks_like_text(&bytes) {
                 Kind::Text
             } else {
                 Kind::Binary
             };
         }
         if kind == Kind::Text {
-            if entry.len > cap {
+            let cap = config.max_text_bytes;
+            if len > cap {
                 return Err(format!(
-                    "text file is {} bytes, over the {cap}-byte text cap; raise the cap or ignore the file",
-                    entry.len
+                    "text file is {len} bytes, over the {cap}-byte text cap; raise the cap or ignore the file"
                 ));
             }
-            let mut bytes = head;
-            reader
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("cannot read: {e}"))?;
+            read(&mut bytes, cap.saturating_add(1))?;
             if bytes.len() as u64 > cap {
                 return Err(format!(
                     "text file grew past the {cap}-byte text cap while being read"
@@ -145,6 +112,7 @@ fn build(
                 Ok(text) => text,
                 Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
             };
+            doc.metadata.insert("size".into(), len.to_string().into());
             doc.metadata.insert(
                 "content_type".into(),
                 text::content_type(&entry.rel, true).into(),
@@ -152,64 +120,54 @@ fn build(
             doc.sections.push(Section::text(text));
             return Ok(doc);
         }
+        let cap = config.max_attachment_bytes;
+        if want_bytes && len <= cap {
+            read(&mut bytes, cap.saturating_add(1))?;
+            // A file that grew past the cap while being read keeps its
+            // entry but not its bytes, like one that was over it.
+            attachment_bytes = (bytes.len() as u64 <= cap).then_some(bytes);
+        }
     }
+    doc.metadata.insert("size".into(), len.to_string().into());
     let content_type = text::content_type(&entry.rel, false);
     doc.metadata
         .insert("content_type".into(), content_type.clone().into());
     let mut attachment = Attachment::new(name);
     attachment.content_type = Some(content_type);
-    attachment.size = Some(entry.len);
+    attachment.size = Some(len);
     attachment.url = doc.url.clone();
-    if config.attachment_bytes && entry.len <= config.max_attachment_bytes {
-        let file = File::open(&entry.abs).map_err(|e| describe_open_error(&e))?;
-        let mut bytes = Vec::with_capacity(usize::try_from(entry.len).unwrap_or(0));
-        file.take(config.max_attachment_bytes.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read: {e}"))?;
-        if bytes.len() as u64 <= config.max_attachment_bytes {
-            attachment.bytes = Some(bytes);
-        }
-    }
+    attachment.bytes = attachment_bytes;
     doc.attachments.push(attachment);
     Ok(doc)
-}
-
-fn describe_open_error(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "file vanished before it could be read".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => format!("cannot open: {e}"),
-    }
-}
-
-fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
+    use crate::read::FileIdentity;
+    use std::path::{Path, PathBuf};
 
+    /// What the walk would list for `rel`.
     fn entry(dir: &Path, rel: &str) -> FileEntry {
         let abs = dir.join(rel);
-        let meta = std::fs::metadata(&abs).ok();
+        let meta = std::fs::symlink_metadata(&abs).ok();
         FileEntry {
             rel: PathBuf::from(rel),
             abs,
             len: meta.as_ref().map(|m| m.len()).unwrap_or(0),
             modified: meta.as_ref().and_then(|m| m.modified().ok()),
             created: None,
+            identity: meta.as_ref().and_then(FileIdentity::of),
         }
+    }
+
+    fn to_item(
+        entry: &FileEntry,
+        root_name: &str,
+        config: &FsConfig,
+        window: Option<&TimeWindow>,
+    ) -> Option<Item> {
+        super::to_item(entry, root_name, config, window, &StopFlag::default())
     }
 
     #[test]
@@ -290,14 +248,5 @@ mod tests {
             "{}",
             f.reason
         );
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn non_utf8_names_get_distinct_escaped_ids() {
-        use std::os::unix::ffi::OsStrExt;
-        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
-        assert_eq!(path_id(Path::new(name)), "caf\\xE9.txt");
-        assert_eq!(path_id(Path::new("a/b/c.txt")), "a/b/c.txt");
     }
 }

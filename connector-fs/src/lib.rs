@@ -8,6 +8,25 @@
 //!
 //! - [`FsConnector`]: the connector (load, poll, checkpointed, slim).
 //! - [`FsConfig`]: what to walk and how.
+//! - [`path_id`]: a file's document id.
+//!
+//! **Ids.** A document's id is its path relative to the root with `/`
+//! between names. Bytes that are not UTF-8 are written `%XX` and `%` itself
+//! `%25`, so ordinary names read as they are and two distinct paths never
+//! share an id (see [`path_id`]). Ids of names holding `%` or non-UTF-8
+//! bytes changed once from earlier releases, which wrote such bytes as `\xNN`.
+//!
+//! **A tree that changes under the sync.** A file is read only if the open
+//! handle is the regular file the walk listed (same device and inode): it is
+//! opened with `O_NOFOLLOW | O_NONBLOCK`, so a symbolic link swapped in is
+//! refused rather than followed and a FIFO never blocks. Anything else —
+//! a link, a FIFO, a socket, a device, another file — is a per-document
+//! failure naming what the path became. Reads go in chunks and stop soon
+//! after the stream is dropped.
+//!
+//! **The sync's own files.** [`FsConfig::exclude_path`] keeps an output
+//! file or state directory inside the tree out of every walk, however the
+//! path is spelled or reached.
 //!
 //! ```
 //! # async fn demo() -> connector_core::Result<()> {
@@ -35,6 +54,10 @@
 
 mod config;
 mod convert;
+mod exclude;
+mod file_url;
+mod id;
+mod read;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -52,9 +75,10 @@ use connector_core::{
 };
 
 pub use config::FsConfig;
-pub use convert::path_id;
+pub use id::path_id;
 
-use walk::Walked;
+use read::{StopFlag, StopOnDrop};
+use walk::{WalkSettings, Walked};
 
 /// Top-level folders listed by `validate()` at most.
 const MAX_FOLDER_OPTIONS: usize = 1000;
@@ -70,6 +94,8 @@ struct Inner {
     root_name: String,
     config: FsConfig,
     overrides: Override,
+    /// [`FsConfig::exclude_paths`], made absolute.
+    exclude: Arc<[PathBuf]>,
 }
 
 impl std::fmt::Debug for FsConnector {
@@ -163,6 +189,11 @@ impl FsConnector {
             ));
         }
         let overrides = walk::overrides(&root, &config.ignore_patterns)?;
+        let exclude = config
+            .exclude_paths
+            .iter()
+            .map(|p| exclude::absolute_within(p, &root))
+            .collect::<Result<Arc<[PathBuf]>>>()?;
         let root_name = root
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -173,6 +204,7 @@ impl FsConnector {
                 root_name,
                 config,
                 overrides,
+                exclude,
             }),
         })
     }
@@ -193,12 +225,13 @@ impl FsConnector {
     }
 
     fn walk(&self, after: Option<PathBuf>) -> impl futures::Stream<Item = Walked> + Send + 'static {
-        walk::walk(
-            self.inner.root.clone(),
-            &self.inner.config,
-            self.inner.overrides.clone(),
-            after,
-        )
+        let inner = &self.inner;
+        let settings = WalkSettings::new(
+            &inner.config,
+            inner.overrides.clone(),
+            inner.exclude.clone(),
+        );
+        walk::walk(inner.root.clone(), settings, after)
     }
 
     fn items(&self, window: Option<TimeWindow>, after: Option<PathBuf>) -> ItemStream<'static> {
@@ -209,22 +242,31 @@ impl FsConnector {
             if let Err(e) = this.check_root() {
                 return stream::iter(vec![Err(e)]).boxed();
             }
+            // Reads run on blocking threads that outlive a dropped future:
+            // the guard, dropped with the stream, tells them to stop.
+            let stop = StopFlag::default();
+            let guard = StopOnDrop(stop.clone());
             let reader = this.clone();
             let mut walked_count = 0usize;
             this.walk(after)
                 .map(move |walked| {
                     let reader = reader.clone();
+                    let stop = stop.clone();
                     async move {
                         match walked {
                             Walked::File(entry) => {
                                 let rel = entry.rel.clone();
                                 let item = tokio::task::spawn_blocking(move || {
+                                    if stop.is_stopped() {
+                                        return None;
+                                    }
                                     let inner = &reader.inner;
                                     convert::to_item(
                                         &entry,
                                         &inner.root_name,
                                         &inner.config,
                                         window.as_ref(),
+                                        &stop,
                                     )
                                 })
                                 .await
@@ -236,6 +278,16 @@ impl FsConnector {
                                 });
                                 (Some(rel), item)
                             }
+                            Walked::Special { rel, what } => {
+                                let failure = DocumentFailure::new(
+                                    path_id(&rel),
+                                    format!(
+                                        "is {what}, not a regular file; not read (leave it out \
+                                         with an ignore pattern)"
+                                    ),
+                                );
+                                (Some(rel), Some(Item::Failure(failure)))
+                            }
                             Walked::Failed { rel, reason } => {
                                 let id = rel.as_deref().map(path_id).unwrap_or_default();
                                 (rel, Some(Item::Failure(DocumentFailure::new(id, reason))))
@@ -245,6 +297,7 @@ impl FsConnector {
                 })
                 .buffered(concurrency)
                 .flat_map(move |(rel, item)| {
+                    let _alive = &guard; // owned by the stream, dropped with it
                     let mut out: Vec<Result<Item>> = Vec::with_capacity(2);
                     out.extend(item.map(Ok));
                     if let Some(rel) = rel {
@@ -348,6 +401,8 @@ impl SlimConnector for FsConnector {
                 .filter_map(|walked| async move {
                     match walked {
                         Walked::File(entry) => Some(Ok(SlimDocument::new(path_id(&entry.rel)))),
+                        // Never a document, so never listed as one.
+                        Walked::Special { .. } => None,
                         // A file we could not list is not a deleted file: end
                         // the listing so that nothing is reported deleted.
                         Walked::Failed { rel, reason } => Some(Err(Error::new(
@@ -363,5 +418,145 @@ impl SlimConnector for FsConnector {
         })
         .flatten()
         .boxed()
+    }
+}
+
+/// Files changed between the walk listing them and the reader opening them:
+/// the listing is taken first, the swap made, then each entry is read, so
+/// every interleaving is exercised without depending on timing.
+#[cfg(all(test, unix))]
+mod swap_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::fs;
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::walk::FileEntry;
+
+    const SECRET: &str = "TOP-SECRET-d41d8c";
+
+    /// The tree `root` as the walk lists it now.
+    async fn listed(root: &Path, config: FsConfig) -> (FsConnector, Vec<FileEntry>) {
+        let connector = FsConnector::new(root, config).unwrap();
+        let entries = connector
+            .walk(None)
+            .filter_map(|w| async move {
+                match w {
+                    Walked::File(entry) => Some(entry),
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect()
+            .await;
+        (connector, entries)
+    }
+
+    /// Read `entry` on another thread, so a read that blocks fails the test
+    /// instead of hanging it.
+    fn read(connector: &FsConnector, entry: FileEntry) -> Item {
+        let connector = connector.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let inner = &connector.inner;
+            let item = convert::to_item(
+                &entry,
+                &inner.root_name,
+                &inner.config,
+                None,
+                &StopFlag::default(),
+            );
+            let _ = tx.send(item);
+        });
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("reading a listed file blocked")
+            .unwrap()
+    }
+
+    fn failure(item: Item) -> DocumentFailure {
+        match item {
+            Item::Failure(f) => f,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_swapped_for_a_symlink_after_listing_is_not_followed() {
+        let scratch = tempfile::tempdir().unwrap();
+        let tree = scratch.path().join("tree");
+        fs::create_dir(&tree).unwrap();
+        fs::write(scratch.path().join("secret.txt"), SECRET).unwrap();
+        fs::write(tree.join("a.txt"), "public").unwrap();
+        fs::write(tree.join("b.bin"), [0u8, 1, 2]).unwrap();
+        // Attachment bytes on, so the binary file is opened too.
+        let config = FsConfig::default().attachment_bytes(true, 1 << 20);
+        let (connector, entries) = listed(&tree, config).await;
+        assert_eq!(entries.len(), 2);
+
+        for name in ["a.txt", "b.bin"] {
+            fs::remove_file(tree.join(name)).unwrap();
+            std::os::unix::fs::symlink(scratch.path().join("secret.txt"), tree.join(name)).unwrap();
+        }
+        for entry in entries {
+            let f = failure(read(&connector, entry));
+            assert!(f.reason.contains("symbolic link"), "{}: {}", f.id, f.reason);
+            assert!(!f.reason.contains(SECRET));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_parent_directory_swapped_for_a_symlink_is_caught_by_the_inode() {
+        let scratch = tempfile::tempdir().unwrap();
+        let tree = scratch.path().join("tree");
+        let elsewhere = scratch.path().join("elsewhere");
+        fs::create_dir_all(tree.join("sub")).unwrap();
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::write(tree.join("sub/a.txt"), "public").unwrap();
+        fs::write(elsewhere.join("a.txt"), SECRET).unwrap();
+        let (connector, entries) = listed(&tree, FsConfig::default()).await;
+
+        fs::rename(tree.join("sub"), scratch.path().join("sub.moved")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, tree.join("sub")).unwrap();
+        let f = failure(read(&connector, entries.into_iter().next().unwrap()));
+        assert_eq!(f.id, "sub/a.txt");
+        assert!(
+            f.reason.contains("replaced by another file"),
+            "{}",
+            f.reason
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_replaced_by_another_file_after_listing_is_not_read() {
+        let tree = tempfile::tempdir().unwrap();
+        fs::write(tree.path().join("a.txt"), "listed").unwrap();
+        let (connector, entries) = listed(tree.path(), FsConfig::default()).await;
+
+        fs::write(tree.path().join("new.tmp"), "swapped in").unwrap();
+        fs::rename(tree.path().join("new.tmp"), tree.path().join("a.txt")).unwrap();
+        let f = failure(read(&connector, entries.into_iter().next().unwrap()));
+        assert!(
+            f.reason.contains("replaced by another file"),
+            "{}",
+            f.reason
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_swapped_for_a_fifo_after_listing_fails_at_once() {
+        let tree = tempfile::tempdir().unwrap();
+        fs::write(tree.path().join("a.txt"), "listed").unwrap();
+        let (connector, entries) = listed(tree.path(), FsConfig::default()).await;
+
+        fs::remove_file(tree.path().join("a.txt")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(tree.path().join("a.txt"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let f = failure(read(&connector, entries.into_iter().next().unwrap()));
+        assert_eq!(f.id, "a.txt");
+        assert!(f.reason.contains("a FIFO (named pipe)"), "{}", f.reason);
     }
 }

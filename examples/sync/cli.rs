@@ -5,9 +5,27 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
+/// What `--help` says after the flags: the environment, the signals, the files.
+const AFTER_HELP: &str = "\
+Logging:
+  SYNC_LOG   log filter for this program, e.g. SYNC_LOG=debug or
+             SYNC_LOG=connector_core=debug (default: warn)
+  RUST_LOG   the same, read when SYNC_LOG is not set
+  NO_COLOR   no colour in log lines (there is none anyway when stderr is
+             not a terminal)
+
+Stopping: Ctrl-C (SIGINT), SIGTERM or SIGHUP commits what the output has
+durably accepted and exits with 130, 143 or 129; run again with the same
+--state to resume. A second signal exits at once; the next run still resumes
+from the last commit.
+
+Files: --out and the --state files are created readable by their owner only
+(0600) and locked while a sync runs: a second sync of the same state or
+output fails at once and names the lock.";
+
 /// Sync a source into a JSONL (or CSV) file, resumably and incrementally.
 #[derive(Debug, Parser)]
-#[command(name = "sync", version, about, long_about = None)]
+#[command(name = "sync", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub source: Source,
@@ -81,6 +99,13 @@ pub struct CommonArgs {
     /// Skip listing the source's ids to detect deletions.
     #[arg(long)]
     pub no_deletions: bool,
+
+    /// Apply a deletion pass even when it would remove more than half of
+    /// the documents synced so far (or all of them, from a listing that
+    /// returned nothing). Without it such a pass deletes nothing and warns:
+    /// a source answering badly looks just like a mass deletion.
+    #[arg(long, conflicts_with = "no_deletions")]
+    pub allow_mass_delete: bool,
 
     /// Print events as JSON lines on stderr instead of progress output.
     #[arg(long)]

@@ -7,10 +7,13 @@
 //! Writes one JSON document per line, keeps its checkpoint under `--state`
 //! so a second run resumes or syncs only changes, shows progress, prints a
 //! summary, and exits non-zero with a one-line reason on bad input.
+//! SIGINT, SIGTERM and SIGHUP stop it cleanly (see [`signals`]).
 
 mod cli;
 mod progress;
+mod signals;
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,7 +21,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use connector_core::checkpoint::{CheckpointStore, FileCheckpointStore, MemoryCheckpointStore};
-use connector_core::runner::{RunnerOptions, SyncMode, SyncReport, SyncRunner};
+use connector_core::runner::{RunnerOptions, SyncMode, SyncReport, SyncRunner, SyncWarning};
 use connector_core::sink::{CsvSink, JsonlSink, Sink};
 use connector_core::{CancellationToken, Connector, Error, ErrorKind};
 use connector_fs::{FsConfig, FsConnector};
@@ -31,16 +34,11 @@ use connector_core::http::HttpClient;
 use connector_jira::{Deployment, JiraAuth, JiraConfig, JiraConnector};
 use connector_sharepoint::{SharePointAuth, SharePointConfig, SharePointConnector};
 use progress::Progress;
+use signals::Signals;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SYNC_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -51,17 +49,46 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let signals = Signals::default();
+    let has_state = cli.source.common().state.is_some();
+    match runtime.block_on(run(cli, &signals)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == ErrorKind::Cancelled => {
-            eprintln!("interrupted: progress is saved; run again with the same --state to resume");
-            ExitCode::from(130)
+            let stop = signals.received();
+            let what = stop.map_or("interrupted", |s| s.name());
+            if has_state {
+                eprintln!(
+                    "{what}: what was written is committed; run again with the same --state to resume"
+                );
+            } else {
+                eprintln!(
+                    "{what}: stopped; without --state nothing is kept, the next run starts over"
+                );
+            }
+            ExitCode::from(stop.map_or(130, |s| s.exit_code()))
         }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Log lines go to stderr, filtered by `SYNC_LOG`, else `RUST_LOG`, else
+/// `warn`; coloured only for a person at a terminal (never in a file, a
+/// pipe or a CI log) and never with `NO_COLOR` set.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SYNC_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("warn"));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// A connector ready to run.
@@ -243,6 +270,13 @@ fn connector(source: &Source) -> Result<Opened, Error> {
             for pattern in &args.ignore {
                 config = config.ignore(pattern.clone());
             }
+            // Never ingest our own output or state when they sit inside
+            // --path (outside it, an exclusion matches nothing). The sinks
+            // write --out in place, with no sibling temporary files.
+            config = config.exclude_path(&args.common.out);
+            if let Some(state) = &args.common.state {
+                config = config.exclude_path(state);
+            }
             let connector =
                 FsConnector::new(&args.path, config).map_err(|e| e.context("--path"))?;
             let id = format!("fs:{}", connector.root().display());
@@ -319,8 +353,10 @@ fn store(state: Option<&Path>) -> Result<Arc<dyn CheckpointStore>, Error> {
     })
 }
 
-async fn run(cli: Cli) -> Result<(), Error> {
+async fn run(cli: Cli, signals: &Signals) -> Result<(), Error> {
     let common = cli.source.common();
+    let cancel = CancellationToken::new();
+    signals.watch(cancel.clone())?;
     let Opened {
         connector,
         id: default_id,
@@ -333,16 +369,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
         (false, Some(t)) => SyncMode::Since(t),
         (false, None) => SyncMode::Incremental,
     };
-    let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
     let progress = Arc::new(Progress::new(common.json_events));
     let mut options = RunnerOptions::default();
     options.detect_deletions = !common.no_deletions;
+    options.allow_mass_delete = common.allow_mass_delete;
     let runner = SyncRunner::new(common.connection_id.clone().unwrap_or(default_id), store)
         .with_options(options)
         .with_observer(progress.clone())
@@ -386,7 +416,12 @@ fn print_summary(report: &SyncReport, secs: f64, out: &Path, http: Option<&HttpC
             c.bytes as f64 / (1024.0 * 1024.0)
         );
     }
-    if let Some(why) = &report.deletions_skipped {
-        eprintln!("note: deletion detection skipped: {why}");
+    for warning in &report.warnings {
+        match warning {
+            SyncWarning::MassDeletionRefused { .. } => {
+                eprintln!("warning: {warning} (--allow-mass-delete)");
+            }
+            _ => eprintln!("warning: {warning}"),
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use connector_core::DocumentFailure;
-use connector_core::runner::{SyncEvent, SyncObserver, SyncStatus};
+use connector_core::runner::{SyncEvent, SyncObserver, SyncStatus, SyncWarning};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Plain progress lines at most this often.
@@ -95,6 +95,19 @@ impl SyncObserver for Progress {
                 "{}",
                 serde_json::json!({"type": "document_deleted", "id": id})
             );
+        }
+    }
+
+    fn on_warning(&self, warning: &SyncWarning) {
+        // People read the warnings in the summary; a host reading JSON gets
+        // each as it happens.
+        if let Progress::Json = self {
+            let mut event = serde_json::to_value(warning).unwrap_or_default();
+            if let Some(fields) = event.as_object_mut() {
+                fields.insert("type".into(), "sync_warning".into());
+                fields.insert("message".into(), warning.to_string().into());
+            }
+            eprintln!("{event}");
         }
     }
 }

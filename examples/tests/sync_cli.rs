@@ -184,3 +184,78 @@ fn bad_input_exits_non_zero_with_one_line() {
     let (code, _) = run(&["nosuchsource"]);
     assert_eq!(code, Some(2));
 }
+
+#[test]
+fn out_and_state_inside_the_synced_tree_are_never_ingested() {
+    let scratch = tempfile::tempdir().unwrap();
+    let tree = scratch.path().join("tree");
+    std::fs::create_dir_all(tree.join("notes")).unwrap();
+    std::fs::write(tree.join("notes/a.md"), "# Alpha").unwrap();
+    std::fs::write(tree.join("b.txt"), "beta").unwrap();
+    // Both inside --path and neither hidden, so only the exclusion keeps
+    // them out; --path reaches the tree through a relative `..` step.
+    let out = tree.join("out.jsonl");
+    let state = tree.join("sync-state");
+    let path = tree.join("notes").join("..");
+    let run = || {
+        let output = Command::new(sync_binary())
+            .arg("fs")
+            .arg("--path")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .arg("--state")
+            .arg(&state)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+    };
+    let ids = || {
+        let mut ids: Vec<String> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+                doc["id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+
+    let first = run();
+    assert!(first.contains("done: 2 documents written"), "{first}");
+    assert_eq!(ids(), ["b.txt", "notes/a.md"]);
+    let size = std::fs::metadata(&out).unwrap().len();
+
+    let second = run();
+    assert!(
+        second.contains("done: 0 documents written") && second.contains("2 skipped unchanged"),
+        "{second}"
+    );
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), size);
+    assert_eq!(ids(), ["b.txt", "notes/a.md"]);
+
+    // State kept in the synced directory itself would exclude everything.
+    let output = Command::new(sync_binary())
+        .arg("fs")
+        .arg("--path")
+        .arg(&tree)
+        .arg("--out")
+        .arg(&out)
+        .arg("--state")
+        .arg(tree.join("notes").join(".."))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is the directory being synced or holds it"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), size);
+}

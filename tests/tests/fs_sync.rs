@@ -201,6 +201,8 @@ async fn jsonl_output_has_each_file_once_across_interrupted_runs() {
         "{partial} lines after cancelling"
     );
 
+    // A new process would close the first sink (and its lock) by exiting.
+    drop(sink);
     let runner = SyncRunner::new("fs", Arc::new(FileCheckpointStore::open(&state).unwrap()))
         .with_options(options);
     let mut sink = JsonlSink::create(&out).unwrap();
@@ -297,7 +299,7 @@ async fn non_utf8_names_and_unreadable_files() {
     let doc = sink
         .documents()
         .iter()
-        .find(|d| d.id == "r\\xE9sum\\xE9.txt")
+        .find(|d| d.id == "r%E9sum%E9.txt")
         .expect("the non-UTF-8 name is synced under an escaped id");
     assert_eq!(doc.sections[0].text, "latin-1 name");
     if locked_bites {

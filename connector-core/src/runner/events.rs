@@ -1,6 +1,7 @@
 //! What a sync tells the outside world while it runs: [`SyncEvent`]s and
-//! [`VerificationEvent`]s in the JSON shapes hosts consume, and the
-//! [`SyncObserver`] that receives them.
+//! [`VerificationEvent`]s in the JSON shapes hosts consume, the
+//! [`SyncWarning`]s of a run that went on, and the [`SyncObserver`] that
+//! receives them.
 
 use std::collections::BTreeMap;
 
@@ -73,6 +74,75 @@ pub struct SyncEvent {
     pub timestamp: DateTime<Utc>,
 }
 
+/// Something a person should know about a run that still completed: the
+/// run's own [`SyncReport::warnings`](crate::runner::SyncReport::warnings)
+/// holds them, and [`SyncObserver::on_warning`] receives each as it happens.
+///
+/// Serialised with a `kind` tag; `Display` is the sentence to show.
+///
+/// ```
+/// use connector_core::runner::SyncWarning;
+///
+/// let warning = SyncWarning::MassDeletionRefused {
+///     would_delete: 60,
+///     held: 60,
+///     listed: 0,
+///     max_share: 0.5,
+/// };
+/// let json = serde_json::to_value(&warning).unwrap();
+/// assert_eq!(json["kind"], "mass_deletion_refused");
+/// assert!(warning.to_string().starts_with("refused to delete 60 of the 60 documents"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SyncWarning {
+    /// The deletion pass would have removed more of what the sink holds
+    /// than [`RunnerOptions::max_deletion_share`](crate::runner::RunnerOptions::max_deletion_share)
+    /// allows (or everything, from a listing that saw nothing); nothing
+    /// was deleted.
+    MassDeletionRefused {
+        /// Documents the listing no longer showed.
+        would_delete: u64,
+        /// Documents the sink held.
+        held: u64,
+        /// Distinct ids the listing returned.
+        listed: u64,
+        /// The share in force.
+        max_share: f64,
+    },
+    /// The id listing failed, so no deletions were detected this run; the
+    /// next healthy listing finds them.
+    DeletionListingFailed {
+        /// The listing's error.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for SyncWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyncWarning::MassDeletionRefused {
+                would_delete,
+                held,
+                listed,
+                max_share,
+            } => write!(
+                f,
+                "refused to delete {would_delete} of the {held} documents the output holds: the \
+                 source listed {listed} ids, and deleting more than {:.0}% in one run needs \
+                 consent (allow_mass_delete); nothing was deleted. If the source really lost \
+                 them, run again allowing mass deletion; if not, check the source's answers",
+                max_share * 100.0
+            ),
+            SyncWarning::DeletionListingFailed { reason } => write!(
+                f,
+                "deletion detection skipped: the id listing failed: {reason}"
+            ),
+        }
+    }
+}
+
 /// Whether a connector's configuration works, serialised as
 /// `{"type":"verification","connection_id","tenant_id","status":"success|failed","options":{"spaces":"ENG,PROD"},"error"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +211,11 @@ pub trait SyncObserver: Send + Sync {
     /// The source no longer has `id`.
     fn on_deleted(&self, id: &str) {
         let _ = id;
+    }
+
+    /// The run goes on, but a person should know this.
+    fn on_warning(&self, warning: &SyncWarning) {
+        let _ = warning;
     }
 }
 

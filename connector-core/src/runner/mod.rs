@@ -18,6 +18,22 @@
 //! the sink and index back to the lengths it names and resumes the
 //! connector from its checkpoint, so nothing is lost and — with a sink that
 //! rolls back, like the file sinks — nothing is delivered twice.
+//!
+//! Guards against the unlucky and the hostile, in the order a run meets them:
+//! - a run holds [`CheckpointStore::lock`] on its connection from start to
+//!   end, so a second sync of the same connection fails at once;
+//! - the content index is checked against the state before anything is
+//!   touched (a cut or removed index would mean duplicates);
+//! - the sink checks that the committed position is its own before rolling
+//!   back (the file sinks compare path and a fingerprint), and the state
+//!   records a position from the very start so that check always has one;
+//! - a document whose id the index cannot record is a per-document failure;
+//! - everything the stream delivered is committed *before* the id listing
+//!   that detects deletions, so a kill during a long listing redoes nothing;
+//! - a deletion pass that would remove more than
+//!   [`RunnerOptions::max_deletion_share`] of what the sink holds (or all of
+//!   it, from a listing that saw nothing) is refused as a [`SyncWarning`]
+//!   unless [`RunnerOptions::allow_mass_delete`] says otherwise.
 
 mod events;
 mod state;
@@ -32,11 +48,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::checkpoint::CheckpointStore;
 use crate::connector::{Checkpoint, Connector, DocumentFailure, Item, ItemStream, TimeWindow};
-use crate::content_index::{ContentIndex, IdSet, id_hash};
+use crate::content_index::{ContentIndex, IdSet, MAX_ID_BYTES, id_hash};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sink::Sink;
 
-pub use events::{NoopObserver, SyncEvent, SyncObserver, SyncStatus, VerificationEvent};
+pub use events::{
+    NoopObserver, SyncEvent, SyncObserver, SyncStatus, SyncWarning, VerificationEvent,
+};
 pub use state::{InProgress, SyncState};
 
 /// Which documents a run asks the connector for.
@@ -76,6 +94,23 @@ pub struct RunnerOptions {
     pub max_reported_failures: usize,
     /// Emit a progress event every this many items.
     pub progress_every: u64,
+    /// The largest share (0.0 to 1.0) of the documents the sink holds that
+    /// one deletion pass may remove; a pass that would remove more is
+    /// refused whole with a [`SyncWarning::MassDeletionRefused`], and so is
+    /// one that would remove everything because the listing saw nothing,
+    /// whatever this share. A source answering the wrong shape, an expired
+    /// scope or a misconfigured filter looks exactly like a mass deletion;
+    /// a real one is rare enough to ask for consent.
+    ///
+    /// This guards the end-of-sync listing, which infers deletions from
+    /// absence. Deletions a change feed states one by one
+    /// ([`Item::Deleted`]) are applied as they come: a malformed answer
+    /// cannot produce them, and holding them back would lose them when the
+    /// feed's position moves on.
+    pub max_deletion_share: f64,
+    /// Apply every deletion pass, however large (for a host that knows the
+    /// source was emptied on purpose).
+    pub allow_mass_delete: bool,
 }
 
 impl Default for RunnerOptions {
@@ -89,6 +124,8 @@ impl Default for RunnerOptions {
             overlap: Duration::from_secs(60),
             max_reported_failures: 100,
             progress_every: 100,
+            max_deletion_share: 0.5,
+            allow_mass_delete: false,
         }
     }
 }
@@ -111,8 +148,12 @@ pub struct SyncReport {
     /// The first failures (see [`RunnerOptions::max_reported_failures`]).
     pub failures: Vec<DocumentFailure>,
     /// Why deletion detection was skipped, when the id listing failed
-    /// (nothing is reported deleted from a partial listing).
+    /// (nothing is reported deleted from a partial listing); also in
+    /// [`SyncReport::warnings`].
     pub deletions_skipped: Option<String>,
+    /// What a person should know about this run (a refused mass deletion,
+    /// a failed id listing), in the order it happened.
+    pub warnings: Vec<SyncWarning>,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -309,18 +350,27 @@ impl SyncRunner {
         mode: SyncMode,
         report: &mut SyncReport,
     ) -> Result<()> {
+        // Held until this function returns: the whole run, commits included.
+        let _lock = self.store.lock(&self.connection_id).await?;
         let mut state = self.state().await?.unwrap_or_default();
         let now = Utc::now();
         let (window, from, resumed) = self.plan(&state, mode, now);
         report.window = Some(window);
         report.resumed = resumed;
 
-        sink.restore(state.sink.as_ref())
-            .await
-            .map_err(|e| e.context("restoring the output to the last commit"))?;
+        // Check everything stored before touching the sink.
         let index = ContentIndex::load(self.store.as_ref(), &self.connection_id, state.index_len)
             .await
             .map_err(|e| e.context("loading the content index"))?;
+        sink.restore(state.sink.as_ref())
+            .await
+            .map_err(|e| e.context("restoring the output to the last commit"))?;
+        if state.sink.is_none() {
+            // Record the sink's identity before anything is written: a crash
+            // before the first commit must not let the next run (perhaps
+            // with another output) roll back a file this run never wrote.
+            state.sink = Some(sink.commit().await?);
+        }
         let started_at = match &state.in_progress {
             Some(p) if resumed => p.started_at,
             _ => now,
@@ -350,19 +400,25 @@ impl SyncRunner {
         let result = self.pump(stream, &mut run).await;
         let result = match result {
             Ok(()) if self.options.detect_deletions => match connector.as_slim() {
-                Some(slim) => match self.list_ids(slim).await {
-                    Ok(seen) => self.apply_deletions(seen, &mut run).await,
-                    Err(e) if e.kind() == ErrorKind::Cancelled => {
-                        // Keep what the sink accepted; the rerun lists again.
-                        self.commit(&mut run).await?;
-                        Err(e)
+                Some(slim) => {
+                    // Listing every id can take long: keep what the stream
+                    // delivered first, so a kill during it redoes nothing.
+                    self.commit(&mut run).await?;
+                    match self.list_ids(slim).await {
+                        Ok(seen) => self.apply_deletions(seen, &mut run, report).await,
+                        Err(e) if e.kind() == ErrorKind::Cancelled => Err(e),
+                        Err(e) => {
+                            report.deletions_skipped = Some(e.to_string());
+                            self.warn(
+                                report,
+                                SyncWarning::DeletionListingFailed {
+                                    reason: e.to_string(),
+                                },
+                            );
+                            Ok(())
+                        }
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "id listing failed; deletion detection skipped");
-                        report.deletions_skipped = Some(e.to_string());
-                        Ok(())
-                    }
-                },
+                }
                 None => Ok(()),
             },
             other => other,
@@ -495,6 +551,19 @@ impl SyncRunner {
             if !matches!(item, Item::Checkpoint(_)) {
                 run.uncommitted += 1;
             }
+            let item = match item {
+                Item::Document(doc) if doc.id.len() > MAX_ID_BYTES => {
+                    Item::Failure(DocumentFailure::new(
+                        // The id itself would flood every log it reaches.
+                        format!("{}…", truncate_utf8(&doc.id, 200)),
+                        format!(
+                            "the document id is {} bytes long, over the limit of {MAX_ID_BYTES}",
+                            doc.id.len()
+                        ),
+                    ))
+                }
+                other => other,
+            };
             match item {
                 Item::Document(mut doc) => {
                     doc.seal();
@@ -589,15 +658,36 @@ impl SyncRunner {
         Ok(seen)
     }
 
-    /// Report and remove the committed ids not in `seen`.
-    async fn apply_deletions(&self, seen: IdSet, run: &mut Run<'_>) -> Result<()> {
+    /// Report and remove the committed ids not in `seen` — unless that is
+    /// a mass deletion the options do not allow, which removes nothing.
+    async fn apply_deletions(
+        &self,
+        seen: IdSet,
+        run: &mut Run<'_>,
+        report: &mut SyncReport,
+    ) -> Result<()> {
         let mut missing = Vec::new();
         run.index
             .for_each_missing(self.store.as_ref(), &self.connection_id, &seen, |id| {
                 missing.push(id)
             })
             .await?;
+        let listed = seen.len() as u64;
         drop(seen);
+        let held = run.index.len() as u64;
+        let would_delete = missing.len() as u64;
+        if let Some(max_share) = self.refuses_deletions(would_delete, held, listed) {
+            self.warn(
+                report,
+                SyncWarning::MassDeletionRefused {
+                    would_delete,
+                    held,
+                    listed,
+                    max_share,
+                },
+            );
+            return Ok(());
+        }
         for id in missing {
             run.sink.delete(&id).await?;
             run.index.stage_removal(&id);
@@ -609,6 +699,32 @@ impl SyncRunner {
             }
         }
         Ok(())
+    }
+
+    /// The share in force when deleting `would_delete` of `held` documents
+    /// after a listing of `listed` ids is a refused mass deletion.
+    fn refuses_deletions(&self, would_delete: u64, held: u64, listed: u64) -> Option<f64> {
+        if self.options.allow_mass_delete || would_delete == 0 || held == 0 {
+            return None;
+        }
+        // NaN (an unset or broken setting) allows nothing rather than everything.
+        let share = self.options.max_deletion_share;
+        let share = if share.is_nan() {
+            0.0
+        } else {
+            share.clamp(0.0, 1.0)
+        };
+        let too_many = would_delete as f64 > share * held as f64;
+        let everything_from_nothing = listed == 0 && would_delete >= held;
+        (too_many || everything_from_nothing).then_some(share)
+    }
+
+    fn warn(&self, report: &mut SyncReport, warning: SyncWarning) {
+        // The warning is data (report and observer); the log line is for
+        // diagnostics, so it must not repeat it at a level hosts print.
+        tracing::info!(connection = %self.connection_id, "{warning}");
+        self.observer.on_warning(&warning);
+        report.warnings.push(warning);
     }
 
     async fn save_state(&self, state: &SyncState) -> Result<()> {
@@ -635,8 +751,17 @@ impl SyncRunner {
     }
 }
 
-/// The richest stream the connector offers for this window.
-/// The connector's stream for this run, and whether it honours the window.
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn truncate_utf8(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The connector's stream for this run (the richest it offers for this
+/// window), and whether it honours the window.
 fn open_stream<'a>(
     connector: &'a dyn Connector,
     window: TimeWindow,

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 
+use crate::checkpoint::DEFAULT_FILE_MODE;
 use crate::document::{Document, MetadataValue};
 use crate::error::{Error, Result};
 use crate::sink::append_file::AppendFile;
@@ -53,10 +54,18 @@ pub struct CsvSink {
 }
 
 impl CsvSink {
-    /// Open (or create) `path`.
+    /// Open (or create, with [`DEFAULT_FILE_MODE`]) `path` and lock it
+    /// against other syncs until the sink is dropped; see
+    /// [`JsonlSink::create`](crate::sink::JsonlSink::create) for how restore treats it.
     pub fn create(path: impl AsRef<Path>) -> Result<Self> {
+        Self::create_with_mode(path, DEFAULT_FILE_MODE)
+    }
+
+    /// [`CsvSink::create`], creating a missing file with this Unix mode
+    /// (an existing file keeps its own).
+    pub fn create_with_mode(path: impl AsRef<Path>, mode: u32) -> Result<Self> {
         Ok(Self {
-            file: AppendFile::create(path.as_ref())?,
+            file: AppendFile::create(path.as_ref(), mode)?,
         })
     }
 

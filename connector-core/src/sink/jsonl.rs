@@ -4,6 +4,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 
+use crate::checkpoint::DEFAULT_FILE_MODE;
 use crate::document::Document;
 use crate::error::Result;
 use crate::sink::append_file::AppendFile;
@@ -36,11 +37,19 @@ pub struct JsonlSink {
 }
 
 impl JsonlSink {
-    /// Open (or create) `path`. Existing bytes stay until [`Sink::restore`]
-    /// cuts the file to the committed length.
+    /// Open (or create, with [`DEFAULT_FILE_MODE`]) `path` and lock it
+    /// against other syncs until the sink is dropped. Existing bytes stay
+    /// until [`Sink::restore`] cuts the file to the committed length —
+    /// which it refuses to do to a file the position was not committed to.
     pub fn create(path: impl AsRef<Path>) -> Result<Self> {
+        Self::create_with_mode(path, DEFAULT_FILE_MODE)
+    }
+
+    /// [`JsonlSink::create`], creating a missing file with this Unix mode
+    /// (an existing file keeps its own).
+    pub fn create_with_mode(path: impl AsRef<Path>, mode: u32) -> Result<Self> {
         Ok(Self {
-            file: AppendFile::create(path.as_ref())?,
+            file: AppendFile::create(path.as_ref(), mode)?,
             tombstones: false,
         })
     }
@@ -133,10 +142,61 @@ mod tests {
         let mut sink = JsonlSink::create(&path).unwrap();
         sink.write(&Document::new("t", "1", "one")).await.unwrap();
         let pos = sink.commit().await.unwrap();
+        drop(sink);
         std::fs::write(&path, b"").unwrap();
         let mut again = JsonlSink::create(&path).unwrap();
         let err = again.restore(Some(&pos)).await.unwrap_err();
         assert!(err.to_string().contains("remove the state"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn restoring_onto_another_file_is_refused_and_leaves_it_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+        let mut sink = JsonlSink::create(&a).unwrap();
+        sink.write(&Document::new("t", "1", "one")).await.unwrap();
+        let pos = sink.commit().await.unwrap();
+        drop(sink);
+        let precious = "{\"id\":\"keep me\"}\n".repeat(100);
+        std::fs::write(&b, &precious).unwrap();
+
+        let mut other = JsonlSink::create(&b).unwrap();
+        let err = other.restore(Some(&pos)).await.unwrap_err();
+        let text = err.to_string();
+        let (a, b) = (
+            std::fs::canonicalize(&a).unwrap(),
+            std::fs::canonicalize(&b).unwrap(),
+        );
+        assert!(
+            text.contains(&format!("belongs to the output {}", a.display())),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{} was left untouched", b.display())),
+            "{text}"
+        );
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), precious);
+    }
+
+    #[tokio::test]
+    async fn a_changed_committed_prefix_is_refused_not_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let mut sink = JsonlSink::create(&path).unwrap();
+        sink.write(&Document::new("t", "1", "one")).await.unwrap();
+        let pos = sink.commit().await.unwrap();
+        drop(sink);
+        // Someone rewrote the file in place, longer than before.
+        let rewritten = "{\"id\":\"x\"}\n".repeat(50);
+        std::fs::write(&path, &rewritten).unwrap();
+        let mut again = JsonlSink::create(&path).unwrap();
+        let err = again.restore(Some(&pos)).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("are not the ones the last sync committed"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), rewritten);
     }
 
     #[tokio::test]

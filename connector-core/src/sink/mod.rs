@@ -7,6 +7,12 @@
 //! back (the file sinks truncate to the committed length) delivers every
 //! document exactly once; a sink that cannot (a search index) should upsert
 //! by id, which makes the at-least-once replay exact.
+//!
+//! The file sinks lock their file while open, record in each position which
+//! file it belongs to (canonical path and a fingerprint of the committed
+//! bytes), and refuse to roll back a file the position does not describe.
+//! They create files owner-only ([`crate::checkpoint::DEFAULT_FILE_MODE`])
+//! unless built with `create_with_mode`.
 
 mod append_file;
 mod csv;
@@ -68,7 +74,9 @@ pub trait Sink: Send {
     async fn commit(&mut self) -> Result<SinkPosition>;
 
     /// Go back to a committed position after a crash, dropping anything
-    /// written after it; `None` means nothing was ever committed.
+    /// written after it; `None` means nothing was ever committed. A
+    /// position this sink cannot have committed (another file, another
+    /// index) should be an error that changes nothing, never a rollback.
     async fn restore(&mut self, committed: Option<&SinkPosition>) -> Result<()>;
 }
 

@@ -1,13 +1,16 @@
 //! Test doubles for the runner tests: a scriptable connector, a fault- and
 //! probe-injecting sink wrapper, an event recorder, and file readers.
 
+// Each test crate that includes this module uses a different part of it.
+#![allow(dead_code)]
+
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use connector_core::runner::{SyncEvent, SyncObserver, SyncStatus};
+use connector_core::runner::{SyncEvent, SyncObserver, SyncStatus, SyncWarning};
 use connector_core::sink::{Sink, SinkPosition};
 use connector_core::{
     AvailableOptions, CancellationToken, Checkpoint, CheckpointedConnector, Connector, Document,
@@ -68,6 +71,13 @@ pub struct Source {
     pub slim_fail_after: Mutex<Option<usize>>,
     /// Cancelled by the slim listing as it lists its first id.
     pub slim_cancels: Option<CancellationToken>,
+    /// The slim listing answers with no ids at all (a wrong-shape page
+    /// decoded as empty).
+    pub slim_lists_nothing: AtomicBool,
+    /// Notified when the slim listing starts; with `slim_hangs` it then
+    /// never ends (a listing slower than the process lives).
+    pub slim_started: Option<Arc<Notify>>,
+    pub slim_hangs: bool,
     /// What `validate` returns.
     pub valid: bool,
 }
@@ -85,6 +95,9 @@ impl Source {
             gap_probe: None,
             slim_fail_after: Mutex::default(),
             slim_cancels: None,
+            slim_lists_nothing: AtomicBool::new(false),
+            slim_started: None,
+            slim_hangs: false,
             valid: true,
         }
     }
@@ -121,6 +134,11 @@ impl Source {
     /// Remove `id` from the source.
     pub fn remove(&self, id: &str) {
         self.docs.lock().unwrap().retain(|(i, _)| i != id);
+    }
+
+    /// Add a document at the end of the source.
+    pub fn push(&self, id: &str, body: &str) {
+        self.docs.lock().unwrap().push((id.into(), body.into()));
     }
 
     fn items(&self, from: usize, checkpoints: bool) -> ItemStream<'_> {
@@ -238,6 +256,15 @@ impl CheckpointedConnector for Source {
 
 impl SlimConnector for Source {
     fn slim(&self) -> SlimStream<'_> {
+        if let Some(started) = &self.slim_started {
+            started.notify_one();
+        }
+        if self.slim_hangs {
+            return Box::pin(futures::stream::pending());
+        }
+        if self.slim_lists_nothing.load(Ordering::SeqCst) {
+            return Box::pin(futures::stream::empty());
+        }
         let ids: Vec<String> = self
             .docs
             .lock()
@@ -354,6 +381,7 @@ pub struct Recorder {
     pub events: Mutex<Vec<SyncEvent>>,
     pub failures: Mutex<Vec<DocumentFailure>>,
     pub deleted: Mutex<Vec<String>>,
+    pub warnings: Mutex<Vec<SyncWarning>>,
     /// Notified once when a progress event counts this many skipped documents.
     pub on_skipped: Option<(u64, Arc<Notify>)>,
 }
@@ -388,6 +416,10 @@ impl SyncObserver for Recorder {
 
     fn on_deleted(&self, id: &str) {
         self.deleted.lock().unwrap().push(id.to_owned());
+    }
+
+    fn on_warning(&self, warning: &SyncWarning) {
+        self.warnings.lock().unwrap().push(warning.clone());
     }
 }
 
