@@ -26,7 +26,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use connector_core::http::{HttpClient, RetryPolicy};
+use connector_core::http::HttpClient;
+use connector_core::options::RetryPolicy;
 use connector_core::rate::RateLimit;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -72,10 +73,7 @@ struct Quota {
 
 impl Respond for Quota {
     fn respond(&self, _: &Request) -> ResponseTemplate {
-        let taken = self
-            .bucket
-            .lock()
-            .map(|mut b| (b.take(), b.burst, b.quota));
+        let taken = self.bucket.lock().map(|mut b| (b.take(), b.burst, b.quota));
         let Ok((taken, burst, quota)) = taken else {
             return ResponseTemplate::new(500);
         };
@@ -161,7 +159,10 @@ async fn quota_run(
     seconds: u64,
     workers: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let server = MockServer::builder().disable_request_recording().start().await;
+    let server = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
     let responder = Arc::new(Quota {
         bucket: Mutex::new(Bucket {
             quota,
@@ -195,7 +196,11 @@ async fn quota_run(
         } else {
             "429-only"
         },
-        if limit.is_ceiling() { "at most" } else { "from" },
+        if limit.is_ceiling() {
+            "at most"
+        } else {
+            "from"
+        },
         limit.rate(),
         100.0 * accepted / ceiling,
         100.0 * rejected / (accepted + rejected).max(1.0),
@@ -213,7 +218,10 @@ impl<R: Respond> Respond for SharedResponder<R> {
 }
 
 async fn random_run(requests: u64, workers: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let server = MockServer::builder().disable_request_recording().start().await;
+    let server = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
     let responder = Arc::new(Flaky {
         n: AtomicU64::new(0),
         throttled: AtomicU64::new(0),
@@ -258,8 +266,15 @@ async fn random_run(requests: u64, workers: usize) -> Result<(), Box<dyn std::er
     Ok(())
 }
 
-async fn ceiling_run(rate: f64, seconds: u64, workers: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let server = MockServer::builder().disable_request_recording().start().await;
+async fn ceiling_run(
+    rate: f64,
+    seconds: u64,
+    workers: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let server = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200))
         .mount(&server)

@@ -191,6 +191,37 @@ impl SlimDocument {
     }
 }
 
+/// What a connector's requests did so far: for a host's summary line or
+/// metrics. HTTP connectors report their client's counters; the runner puts
+/// a run's share into [`SyncReport::source`](crate::runner::SyncReport::source).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SourceMetrics {
+    /// Requests sent, retries included.
+    pub requests: u64,
+    /// Requests sent again after a retryable failure.
+    pub retries: u64,
+    /// Answers that throttled: `429`, and `503` with `Retry-After`.
+    pub throttled: u64,
+    /// Time requests spent waiting for the rate control or a `Retry-After`.
+    pub throttled_time: std::time::Duration,
+    /// Response body bytes read.
+    pub bytes: u64,
+}
+
+impl SourceMetrics {
+    /// What happened between `earlier` and `self`.
+    pub fn since(&self, earlier: &SourceMetrics) -> SourceMetrics {
+        SourceMetrics {
+            requests: self.requests.saturating_sub(earlier.requests),
+            retries: self.retries.saturating_sub(earlier.retries),
+            throttled: self.throttled.saturating_sub(earlier.throttled),
+            throttled_time: self.throttled_time.saturating_sub(earlier.throttled_time),
+            bytes: self.bytes.saturating_sub(earlier.bytes),
+        }
+    }
+}
+
 /// What every connector is: a source kind that can check its configuration.
 #[async_trait]
 pub trait Connector: Send + Sync {
@@ -200,6 +231,12 @@ pub trait Connector: Send + Sync {
     /// Check the credentials and configuration against the source and return
     /// what a person may pick from. A bad credential or scope is a typed error.
     async fn validate(&self) -> Result<AvailableOptions>;
+
+    /// What this connector's requests did so far (`None` when it makes none
+    /// or does not count them).
+    fn metrics(&self) -> Option<SourceMetrics> {
+        None
+    }
 
     /// This connector as a full loader, when it is one.
     fn as_load(&self) -> Option<&dyn LoadConnector> {

@@ -177,6 +177,24 @@ impl Error {
         self.retry_after
     }
 
+    /// Whether this error ends a connector's stream rather than failing one
+    /// document: the credentials stopped working, the server keeps refusing
+    /// for throttling, or the sync was cancelled. Anything else met while
+    /// reading one object (a 404 on its comments, a body that does not
+    /// parse) is that object's [`Item::Failure`](crate::Item::Failure).
+    ///
+    /// ```
+    /// use connector_core::{Error, ErrorKind};
+    /// assert!(Error::new(ErrorKind::Auth, "401").ends_stream());
+    /// assert!(!Error::new(ErrorKind::NotFound, "404").ends_stream());
+    /// ```
+    pub fn ends_stream(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Auth | ErrorKind::RateLimited | ErrorKind::Cancelled
+        )
+    }
+
     /// Whether trying again later may succeed (throttling, 5xx, timeouts, I/O).
     pub fn is_temporary(&self) -> bool {
         matches!(self.kind, ErrorKind::Transient | ErrorKind::RateLimited)

@@ -15,10 +15,15 @@
 //! - [`content_index`]: which documents the sink holds, to skip unchanged ones.
 //! - [`error`]: the one typed [`Error`].
 //! - [`text`]: whether a file or object is text, and its MIME type.
+//! - [`options`]: the options every source shares (rate, retry, TLS, …).
 //! - [`paging`]: the one pager every listing uses (read-ahead, loop guards).
 //! - with feature `rate`, [`rate`](mod@rate): rate control that converges on
 //!   the server's quota.
-//! - with feature `url`, [`url`](mod@url): URL safety and path segments.
+//! - [`watermark`]: the high-water-mark checkpoint of time-ordered searches.
+//! - with feature `url`, [`url`](mod@url): URL safety and path segments,
+//!   and [`deployment`]: cloud or self-hosted.
+//! - with feature `tz`, [`zone`]: windows in a user's wall-clock minutes.
+//! - with feature `html`, [`text::decode_entities`].
 //! - with feature `http`, [`http`](mod@http) and [`credentials`](mod@credentials).
 //!
 //! ```
@@ -60,10 +65,13 @@ pub mod connector;
 pub mod content_index;
 #[cfg(feature = "http")]
 pub mod credentials;
+#[cfg(feature = "url")]
+pub mod deployment;
 pub mod document;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod options;
 pub mod paging;
 #[cfg(feature = "rate")]
 pub mod rate;
@@ -72,11 +80,14 @@ pub mod sink;
 pub mod text;
 #[cfg(feature = "url")]
 pub mod url;
+pub mod watermark;
+#[cfg(feature = "tz")]
+pub mod zone;
 
 pub use connector::{
     AvailableOptions, Checkpoint, CheckpointedConnector, Connector, DocumentFailure, Item,
     ItemStream, LoadConnector, OptionChoice, PollConnector, SlimConnector, SlimDocument,
-    SlimStream, TimeWindow,
+    SlimStream, SourceMetrics, TimeWindow,
 };
 pub use document::{Access, Attachment, Document, MetadataValue, Section};
 pub use error::{Error, ErrorKind, Result};

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use connector_core::credentials::{Bearer, CredentialProvider, ExposeSecret, SecretString};
-use connector_core::http::{HttpClient, RetryPolicy};
+use connector_core::http::HttpClient;
+use connector_core::options::RetryPolicy;
 use connector_core::rate::RateLimit;
 use connector_core::{ErrorKind, Result};
 use wiremock::matchers::{header, header_exists, method, path, query_param};
@@ -114,7 +115,8 @@ async fn retries_server_errors_then_succeeds() {
     let body: serde_json::Value = client.get("/x").fetch_json().await.unwrap();
     assert_eq!(body["ok"], true);
     let c = client.counters();
-    assert_eq!((c.requests, c.retries, c.throttled), (5, 4, 1));
+    // A 503 without Retry-After is a failure, not throttling.
+    assert_eq!((c.requests, c.retries, c.throttled), (5, 4, 0));
 }
 
 #[tokio::test]
@@ -624,4 +626,220 @@ async fn the_secret_is_never_printed() {
     for text in texts {
         assert!(!text.contains(TOKEN), "{text}");
     }
+}
+
+/// A server that echoes the request's `Authorization` header back.
+struct Echo {
+    status: u16,
+}
+
+impl Respond for Echo {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let auth = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let token = auth
+            .split_once(' ')
+            .map(|(_, t)| t.to_owned())
+            .unwrap_or_default();
+        ResponseTemplate::new(self.status).set_body_json(serde_json::json!({
+            "errorMessages": [format!("debug: you sent {auth} (token {token})")],
+            "errors": {},
+            // A wrong-shaped answer: a string where a number belongs.
+            "count": auth,
+        }))
+    }
+}
+
+#[tokio::test]
+async fn credentials_echoed_by_the_server_never_reach_errors() {
+    use connector_core::credentials::Basic;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/error"))
+        .respond_with(Echo { status: 400 })
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/shape"))
+        .respond_with(Echo { status: 200 })
+        .mount(&server)
+        .await;
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Counted {
+        count: u64,
+    }
+    let secret = "ATATT3xFfGF0-sup3r-s3cret";
+    let basic = HttpClient::builder("jira", server.uri())
+        .credentials(Basic::new("me@acme.com", secret))
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let bearer = client(&server);
+    for (client, secrets) in [
+        (
+            &basic,
+            vec![secret.to_owned(), "bWVAYWNtZS5jb2"[..10].to_owned()],
+        ),
+        (&bearer, vec!["s3cr3t-token".to_owned()]),
+    ] {
+        let error = client.get("/error").send().await.unwrap_err();
+        let shape = client
+            .get("/shape")
+            .fetch_json::<Counted>()
+            .await
+            .unwrap_err();
+        assert_eq!(shape.kind(), ErrorKind::Decode);
+        for err in [error, shape] {
+            let shown = format!("{err} {err:?}");
+            for s in &secrets {
+                assert!(!shown.contains(s.as_str()), "{s} leaked: {shown}");
+            }
+            assert!(shown.contains("[REDACTED]"), "{shown}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn redirect_failures_say_what_happened_and_where() {
+    let server = MockServer::start().await;
+    let loop_to = format!("{}/loop", server.uri());
+    Mock::given(path("/loop"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", loop_to.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(path("/downgrade"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("Location", "http://files.example.com/a"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/dead"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", "http://localhost:1/x"))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let looped = client.get("/loop").send().await.unwrap_err().to_string();
+    assert!(looped.contains("redirect loop"), "{looped}");
+    assert!(!looped.contains("error following redirect"), "{looped}");
+    let down = client
+        .get("/downgrade")
+        .send()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        down.contains("plain http") && down.contains("files.example.com"),
+        "{down}"
+    );
+    let dead = client.get("/dead").send().await.unwrap_err().to_string();
+    assert!(dead.contains("cannot connect to localhost"), "{dead}");
+}
+
+/// A raw HTTP server: the first `bad` connections get `first`, the rest a
+/// good JSON answer. Returns the base URL and the connection count.
+async fn raw_server(bad: usize, first: &'static [u8], stall: bool) -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                if n < bad {
+                    let _ = socket.write_all(first).await;
+                    if stall {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                } else {
+                    let body = br#"{"ok":true}"#;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(body).await;
+                }
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+#[tokio::test]
+async fn a_body_cut_short_is_retried() {
+    let (base, connections) = raw_server(
+        2,
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{\"ok\":",
+        false,
+    )
+    .await;
+    let client = HttpClient::builder("test", base)
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let body: serde_json::Value = client.get("/x").fetch_json().await.unwrap();
+    assert_eq!(body["ok"], true);
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
+    assert_eq!(client.counters().retries, 2);
+}
+
+#[tokio::test]
+async fn a_stalled_body_is_a_timeout_not_a_broken_connection() {
+    let (base, _) = raw_server(
+        usize::MAX,
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+        true,
+    )
+    .await;
+    let client = HttpClient::builder("test", base)
+        .retry(fast_retry().with_max_attempts(2))
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let err = client
+        .get("/x")
+        .fetch_json::<serde_json::Value>()
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    assert_eq!(err.kind(), ErrorKind::Transient);
+    assert!(
+        shown.contains("timed out reading the response body"),
+        "{shown}"
+    );
+    assert!(shown.contains("gave up after 2 attempts"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_lone_429_pauses_everyone_without_slowing_the_rest() {
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .respond_with(Sequence::new(vec![(429, Some("1"))]))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let started = Instant::now();
+    client.get("/x").send().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    // Not cut: the control is still unpaced.
+    assert_eq!(client.rate_control().rate(), None);
+    let again = Instant::now();
+    for _ in 0..20 {
+        client.get("/x").send().await.unwrap();
+    }
+    assert!(
+        again.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        again.elapsed()
+    );
 }

@@ -30,7 +30,7 @@ pub use oauth::{
 pub use pkce::{DEFAULT_LOGIN_TIMEOUT, PendingLogin, PkceLogin};
 pub use provider::{CredentialProvider, SharedCredentials};
 pub use secrecy::{ExposeSecret, SecretString};
-pub use statics::{Basic, Bearer};
+pub use statics::{Basic, Bearer, StaticAuth};
 pub use store::{
     CredentialKey, CredentialStore, CredentialStoreExt, EncryptedFileStore, MemoryCredentialStore,
     StoreKey, StoredCredential, TenantCredentials,

@@ -920,7 +920,7 @@ mod tests {
         let secret = SecretString::from("hunter2");
         assert_eq!(
             scrub("bad secret hunter2", &[&secret]),
-            "bad secret [redacted]"
+            "bad secret [REDACTED]"
         );
     }
 }

@@ -24,8 +24,8 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::oauth::{Endpoint, Transport, parse_endpoint_url};
-use crate::url::without_query;
 use super::{ClientAuth, OAuthTokens};
+use crate::url::without_query;
 use crate::{Error, ErrorKind, Result};
 
 type LoginClient =

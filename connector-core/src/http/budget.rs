@@ -71,7 +71,12 @@ fn parse_reset(value: &str) -> Option<Duration> {
                 .ok()
                 .map(|t| t.and_utc())
         })?;
-    Some((when - Utc::now()).to_std().unwrap_or_default().min(MAX_WAIT))
+    Some(
+        (when - Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .min(MAX_WAIT),
+    )
 }
 
 /// The budget headers of one response.
@@ -81,20 +86,20 @@ pub(crate) fn budget(headers: &HeaderMap) -> Budget {
             .iter()
             .find_map(|n| header_str(headers, n).and_then(|v| v.parse::<u64>().ok()))
     };
-    let mut budget = Budget::default();
-    budget.limit = number(&["x-ratelimit-limit", "ratelimit-limit"]);
-    budget.remaining = number(&["x-ratelimit-remaining", "ratelimit-remaining"]);
-    budget.reset_in = reset_in(headers);
-    budget.near_limit = header_str(headers, "x-ratelimit-nearlimit")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    budget.fill_rate = header_str(headers, "x-ratelimit-fillrate")
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v > 0.0);
-    budget.interval = header_str(headers, "x-ratelimit-interval-seconds")
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .map(Duration::from_secs_f64);
-    budget
+    Budget {
+        limit: number(&["x-ratelimit-limit", "ratelimit-limit"]),
+        remaining: number(&["x-ratelimit-remaining", "ratelimit-remaining"]),
+        reset_in: reset_in(headers),
+        near_limit: header_str(headers, "x-ratelimit-nearlimit")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        fill_rate: header_str(headers, "x-ratelimit-fillrate")
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v > 0.0),
+        interval: header_str(headers, "x-ratelimit-interval-seconds")
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(Duration::from_secs_f64),
+    }
 }
 
 #[cfg(test)]
@@ -171,7 +176,10 @@ mod tests {
             reset_in(&headers(&[("x-ratelimit-reset", past)])),
             Some(Duration::ZERO)
         );
-        assert_eq!(reset_in(&headers(&[("x-ratelimit-reset", "2026-13-99T99:99Z")])), None);
+        assert_eq!(
+            reset_in(&headers(&[("x-ratelimit-reset", "2026-13-99T99:99Z")])),
+            None
+        );
     }
 
     #[test]
@@ -183,7 +191,10 @@ mod tests {
             ("x-ratelimit-fillrate", "10"),
             ("x-ratelimit-interval-seconds", "2"),
         ]));
-        assert_eq!((b.limit, b.remaining, b.near_limit), (Some(100), Some(7), true));
+        assert_eq!(
+            (b.limit, b.remaining, b.near_limit),
+            (Some(100), Some(7), true)
+        );
         assert_eq!(b.quota_per_second(), Some(5.0));
         let odd = budget(&headers(&[
             ("x-ratelimit-remaining", "-3"),

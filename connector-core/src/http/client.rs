@@ -14,11 +14,13 @@ use tracing::Instrument;
 use url::Url;
 
 use super::budget::{budget, server_wait};
-use super::counters::{Counters, HttpCounters};
+use super::counters::Counters;
 use super::error::from_status;
-use super::retry::{GiveUp, RetryPolicy, retryable_status};
+use super::retry::{GiveUp, retryable_status};
 use super::scrub::Scrubber;
+use crate::connector::SourceMetrics;
 use crate::credentials::{CredentialProvider, SharedCredentials};
+use crate::options::{RetryPolicy, SourceOptions};
 use crate::rate::{RateControl, RateLimit};
 use crate::url::{check_base_url, is_loopback, origin, same_origin, without_query};
 use crate::{Error, ErrorKind, Result};
@@ -42,6 +44,8 @@ struct Inner {
     retry: RetryPolicy,
     counters: Arc<Counters>,
     max_body: u64,
+    /// Sent with every request (`User-Agent` and the builder's headers).
+    headers: HeaderMap,
     /// Whether the server ever answered: until it has, a refused connection
     /// is most likely a wrong URL or a server that is down, and waiting
     /// minutes for it helps no one.
@@ -75,9 +79,33 @@ pub struct HttpClientBuilder {
     max_body: u64,
     user_agent: Option<String>,
     headers: HeaderMap,
+    tls_roots: Vec<std::path::PathBuf>,
+    proxy: Option<String>,
+    client: Option<reqwest::Client>,
 }
 
 impl HttpClientBuilder {
+    /// Apply the options a source's configuration carries: the rate (a
+    /// ceiling when set, else adapting from `default_rate`), retry,
+    /// timeouts, TLS roots, proxy, or the host's own client.
+    pub fn options(mut self, options: &SourceOptions, default_rate: f64) -> Self {
+        self.rate = Some(match options.rate {
+            Some(rate) => RateLimit::per_second(rate),
+            None => RateLimit::starting_at(default_rate),
+        });
+        self.retry = options.retry.clone();
+        if let Some(t) = options.connect_timeout {
+            self.connect_timeout = t;
+        }
+        if let Some(t) = options.request_timeout {
+            self.timeout = t;
+        }
+        self.tls_roots.clone_from(&options.tls_roots);
+        self.proxy.clone_from(&options.proxy);
+        self.client.clone_from(&options.client);
+        self
+    }
+
     /// Authenticate requests to the base URL's origin with `credentials`.
     pub fn credentials(mut self, credentials: impl CredentialProvider + 'static) -> Self {
         self.credentials = Some(Arc::new(credentials));
@@ -159,16 +187,43 @@ impl HttpClientBuilder {
                 self.source
             )
         });
-        let http = reqwest::Client::builder()
-            .user_agent(agent)
-            .default_headers(self.headers)
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .redirect(redirect_policy())
-            .build()
-            .map_err(|e| {
-                Error::new(ErrorKind::Config, "cannot build the HTTP client").with_source(e)
-            })?;
+        let http = match self.client {
+            // The host's own client: its TLS, proxy and timeouts. Our
+            // headers then go on each request.
+            Some(client) => client,
+            None => {
+                let mut builder = reqwest::Client::builder()
+                    .user_agent(agent.clone())
+                    .connect_timeout(self.connect_timeout)
+                    .timeout(self.timeout)
+                    // Redirects are followed by the exchange itself, which decides
+                    // per hop whether credentials go along and says where a hop failed.
+                    .redirect(reqwest::redirect::Policy::none());
+                #[cfg(feature = "native-tls")]
+                {
+                    builder = builder.use_native_tls();
+                }
+                for path in &self.tls_roots {
+                    for cert in load_roots(path)? {
+                        builder = builder.add_root_certificate(cert);
+                    }
+                }
+                if let Some(proxy) = &self.proxy {
+                    let proxy = reqwest::Proxy::all(proxy).map_err(|e| {
+                        Error::config("proxy is not a usable proxy URL")
+                            .with_source(e.without_url())
+                    })?;
+                    builder = builder.proxy(proxy);
+                }
+                builder.build().map_err(|e| {
+                    Error::new(ErrorKind::Config, "cannot build the HTTP client").with_source(e)
+                })?
+            }
+        };
+        let mut headers = self.headers;
+        if let Ok(agent) = HeaderValue::from_str(&agent) {
+            headers.insert(reqwest::header::USER_AGENT, agent);
+        }
         Ok(HttpClient {
             inner: Arc::new(Inner {
                 http,
@@ -181,37 +236,35 @@ impl HttpClientBuilder {
                 retry: self.retry,
                 counters: Arc::new(Counters::default()),
                 max_body: self.max_body,
+                headers,
                 reached: AtomicBool::new(false),
             }),
         })
     }
 }
 
+/// The certificates of a PEM file, each a trusted root.
+fn load_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::io(format!("tls_roots: cannot read {}", path.display()), e))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        Error::config(format!(
+            "tls_roots: {} holds no PEM certificate the TLS stack accepts",
+            path.display()
+        ))
+        .with_source(e)
+    })?;
+    if certs.is_empty() {
+        return Err(Error::config(format!(
+            "tls_roots: {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 10;
-
-/// Follow up to [`MAX_REDIRECTS`] redirects, never from https down to plain
-/// http (except loopback). reqwest itself drops `Authorization` and cookies
-/// when a redirect changes host, which pre-signed download URLs rely on.
-/// The reasons become the error's message (see `transport_error`).
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let looped = attempt.previous().iter().any(|u| u == attempt.url());
-        if looped {
-            let to = origin(attempt.url());
-            attempt.error(format!("a redirect loop (back to {to})"))
-        } else if attempt.previous().len() >= MAX_REDIRECTS {
-            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
-        } else if attempt.url().scheme() != "https" && !is_loopback(attempt.url()) {
-            let to = origin(attempt.url());
-            attempt.error(format!(
-                "a redirect from https down to plain http ({to}), which would expose the request"
-            ))
-        } else {
-            attempt.follow()
-        }
-    })
-}
 
 impl HttpClient {
     /// Start configuring a client for `source` (named in errors and the
@@ -229,6 +282,9 @@ impl HttpClient {
             max_body: 64 * 1024 * 1024,
             user_agent: None,
             headers: HeaderMap::new(),
+            tls_roots: Vec::new(),
+            proxy: None,
+            client: None,
         }
     }
 
@@ -243,7 +299,7 @@ impl HttpClient {
     }
 
     /// What the client (and its clones) did so far.
-    pub fn counters(&self) -> HttpCounters {
+    pub fn counters(&self) -> SourceMetrics {
         self.inner.counters.snapshot()
     }
 
@@ -477,10 +533,9 @@ impl Exchange<'_> {
                 .as_ref()
                 .map(Scrubber::for_authorization)
                 .unwrap_or_default();
-            let request = self.build(auth.as_ref())?;
             inner.counters.request();
             let sent = Instant::now();
-            let outcome = inner.http.execute(request).await;
+            let outcome = self.follow(auth.as_ref()).await;
             let span = tracing::Span::current();
             span.record("attempt", attempt);
             span.record("elapsed_ms", sent.elapsed().as_millis() as u64);
@@ -551,7 +606,7 @@ impl Exchange<'_> {
                         (error, wait)
                     }
                 }
-                Err(e) => (self.transport_error(e), None),
+                Err(e) => (e, None),
             };
             if !self.idempotent || !error.is_temporary() {
                 return Err(error);
@@ -580,9 +635,87 @@ impl Exchange<'_> {
         }
     }
 
-    fn build(&self, auth: Option<&SecretString>) -> Result<reqwest::Request> {
-        let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
-        *request.headers_mut() = self.headers.clone();
+    /// Send the request and follow its redirects: up to [`MAX_REDIRECTS`],
+    /// never in a loop, never from https down to plain http (except
+    /// loopback), with credentials only on hops to the base URL's origin
+    /// (pre-signed download URLs carry their own).
+    async fn follow(&self, auth: Option<&SecretString>) -> Result<reqwest::Response> {
+        let mut url = self.url.clone();
+        let mut method = self.method.clone();
+        let mut body = self.body.clone();
+        let mut hops: Vec<Url> = vec![url.clone()];
+        loop {
+            let hop_auth = auth.filter(|_| same_origin(&url, &self.inner.base));
+            let request = self.build(&method, &url, body.as_ref(), hop_auth)?;
+            let response = self
+                .inner
+                .http
+                .execute(request)
+                .await
+                .map_err(|e| self.transport_error(e, &url))?;
+            let status = response.status();
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            let (true, Some(location)) = (status.is_redirection(), location) else {
+                return Ok(response);
+            };
+            let from = origin(&url);
+            let refuse = |reason: String| {
+                Error::new(
+                    ErrorKind::Http,
+                    format!("refused to follow a redirect from {from}: {reason}"),
+                )
+                .with_request(self.method.as_str(), &self.shown)
+                .with_status(status.as_u16())
+            };
+            let next = url
+                .join(location)
+                .map_err(|_| refuse("the new location is not a URL".into()))?;
+            if hops.contains(&next) {
+                return Err(refuse(format!(
+                    "a redirect loop (back to {})",
+                    origin(&next)
+                )));
+            }
+            if hops.len() > MAX_REDIRECTS {
+                return Err(refuse(format!("more than {MAX_REDIRECTS} redirects")));
+            }
+            match next.scheme() {
+                "https" => {}
+                "http" if is_loopback(&next) => {}
+                "http" => {
+                    return Err(refuse(format!(
+                        "a redirect to plain http ({}), which would expose the request",
+                        origin(&next)
+                    )));
+                }
+                other => return Err(refuse(format!("a redirect to a {other}: URL"))),
+            }
+            // As browsers do: 303 always, and 301/302 after a POST, continue as GET.
+            let to_get = status == StatusCode::SEE_OTHER
+                || (matches!(status.as_u16(), 301 | 302) && method == Method::POST);
+            if to_get && method != Method::HEAD {
+                method = Method::GET;
+                body = None;
+            }
+            hops.push(next.clone());
+            url = next;
+        }
+    }
+
+    fn build(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&Bytes>,
+        auth: Option<&SecretString>,
+    ) -> Result<reqwest::Request> {
+        let mut request = reqwest::Request::new(method.clone(), url.clone());
+        let mut headers = self.inner.headers.clone();
+        headers.extend(self.headers.clone());
+        *request.headers_mut() = headers;
         if let Some(auth) = auth {
             let mut value = HeaderValue::from_str(auth.expose_secret()).map_err(|_| {
                 Error::new(
@@ -593,48 +726,33 @@ impl Exchange<'_> {
             value.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, value);
         }
-        if let Some(body) = &self.body {
+        if let Some(body) = body {
             *request.body_mut() = Some(body.clone().into());
         }
         Ok(request)
     }
 
-    fn transport_error(&self, e: reqwest::Error) -> Error {
-        let host = self.url.host_str().unwrap_or("");
-        // A failure after a redirect happened at the redirect's target.
-        let at = e
-            .url()
-            .and_then(|u| u.host_str())
-            .unwrap_or(host)
-            .to_owned();
-        if e.is_redirect() {
-            let reason = std::error::Error::source(&e)
-                .map(ToString::to_string)
-                .unwrap_or_else(|| "the redirect could not be followed".into());
-            // Only the policy's own reason: reqwest's text says little and
-            // may quote a URL with its query.
-            return Error::new(
-                ErrorKind::Http,
-                format!("refused to follow a redirect from {host}: {reason}"),
-            )
-            .with_request(self.method.as_str(), &self.shown);
-        }
+    /// A failure to reach `at` (the request's URL, or a redirect's target).
+    fn transport_error(&self, e: reqwest::Error, at: &Url) -> Error {
+        let host = at.host_str().unwrap_or("");
         let (kind, what) = if e.is_timeout() {
-            (ErrorKind::Transient, format!("request to {at} timed out"))
+            (ErrorKind::Transient, format!("request to {host} timed out"))
         } else if e.is_connect() {
-            (ErrorKind::Transient, format!("cannot connect to {at}"))
+            (ErrorKind::Transient, format!("cannot connect to {host}"))
         } else if e.is_body() || e.is_decode() {
             (
                 ErrorKind::Transient,
-                format!("the connection to {at} broke mid-response"),
+                format!("the connection to {host} broke mid-response"),
             )
         } else {
-            (ErrorKind::Transient, format!("request to {at} failed"))
+            (ErrorKind::Transient, format!("request to {host} failed"))
         };
+        let mut error = Error::new(kind, what).with_request(self.method.as_str(), &self.shown);
+        if at != &self.url {
+            error = error.context(format_args!("after a redirect to {}", origin(at)));
+        }
         // reqwest's own message may quote the URL with its query: drop it.
-        Error::new(kind, what)
-            .with_request(self.method.as_str(), &self.shown)
-            .with_source(e.without_url())
+        error.with_source(e.without_url())
     }
 }
 

@@ -1,22 +1,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// What a client has done so far, for a host's summary line or metrics.
-/// Shared by every clone of an [`HttpClient`](super::HttpClient).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct HttpCounters {
-    /// Requests sent, retries included.
-    pub requests: u64,
-    /// Requests sent again after a retryable failure.
-    pub retries: u64,
-    /// Responses that were `429` or `503` (the server throttling us).
-    pub throttled: u64,
-    /// Time requests spent waiting for the rate limiter or a `Retry-After`.
-    pub throttled_time: Duration,
-    /// Response body bytes read.
-    pub bytes: u64,
-}
+use crate::connector::SourceMetrics;
 
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
@@ -49,8 +34,8 @@ impl Counters {
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    pub(crate) fn snapshot(&self) -> HttpCounters {
-        HttpCounters {
+    pub(crate) fn snapshot(&self) -> SourceMetrics {
+        SourceMetrics {
             requests: self.requests.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),

@@ -15,7 +15,7 @@
 //!   (`X-RateLimit-Remaining`, `X-RateLimit-NearLimit`, `RateLimit-Remaining`),
 //!   a quota the server states (`X-RateLimit-FillRate`), and `Retry-After`
 //!   pauses for everyone sharing the client.
-//! - A [`RetryPolicy`] (exponential backoff with jitter, from `backon`)
+//! - A [`RetryPolicy`](crate::options::RetryPolicy) (exponential backoff with jitter, from `backon`)
 //!   retries idempotent requests on 408, 429, 500, 502, 503, 504, timeouts and
 //!   connection errors, honouring `Retry-After`; 400, 401, 403 and 404 fail at
 //!   once (a 401 first gets one credential refresh).
@@ -49,6 +49,4 @@ mod retry;
 pub(crate) mod scrub;
 
 pub use client::{HttpClient, HttpClientBuilder, Request, Response};
-pub use counters::HttpCounters;
 pub use link::next_link;
-pub use retry::RetryPolicy;

@@ -3,85 +3,9 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::StatusCode;
 
-/// How a client retries failed idempotent requests.
-///
-/// Delays grow exponentially from `min_delay` to `max_delay`, each with a
-/// random jitter of up to the delay itself added (so with the defaults a
-/// late retry waits between 30 and 60 seconds, and requests that failed
-/// together do not retry together); a
-/// server's `Retry-After` (or rate-limit reset header) replaces the delay when
-/// it is longer, unless it exceeds `max_retry_after`, in which case the
-/// request fails with a [`RateLimited`](crate::ErrorKind::RateLimited) error
-/// carrying the wait, so the host can reschedule.
-///
-/// ```
-/// use std::time::Duration;
-/// use connector_core::http::RetryPolicy;
-/// let patient = RetryPolicy::default().with_max_attempts(12).with_max_elapsed(Duration::from_secs(900));
-/// assert_eq!(patient.max_attempts, 12);
-/// assert_eq!(RetryPolicy::none().max_attempts, 1);
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included.
-    pub max_attempts: u32,
-    /// No retry starts once this much time has passed since the first attempt.
-    pub max_elapsed: Duration,
-    /// First backoff delay.
-    pub min_delay: Duration,
-    /// Longest backoff delay.
-    pub max_delay: Duration,
-    /// Longest server-requested wait the client accepts.
-    pub max_retry_after: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 8,
-            max_elapsed: Duration::from_secs(300),
-            min_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(300),
-        }
-    }
-}
+use crate::options::RetryPolicy;
 
 impl RetryPolicy {
-    /// Never retry.
-    pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// Set [`max_attempts`](Self::max_attempts) (at least 1).
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
-    }
-
-    /// Set [`max_elapsed`](Self::max_elapsed).
-    pub fn with_max_elapsed(mut self, elapsed: Duration) -> Self {
-        self.max_elapsed = elapsed;
-        self
-    }
-
-    /// Set the backoff range.
-    pub fn with_delays(mut self, min: Duration, max: Duration) -> Self {
-        self.min_delay = min;
-        self.max_delay = max.max(min);
-        self
-    }
-
-    /// Set [`max_retry_after`](Self::max_retry_after).
-    pub fn with_max_retry_after(mut self, wait: Duration) -> Self {
-        self.max_retry_after = wait;
-        self
-    }
-
     pub(crate) fn schedule(&self) -> Schedule {
         let retries = usize::try_from(self.max_attempts.saturating_sub(1)).unwrap_or(usize::MAX);
         let backoff = ExponentialBuilder::default()
@@ -187,7 +111,10 @@ mod tests {
         for (n, d) in a.iter().enumerate() {
             let base = policy.min_delay * 2u32.pow(n as u32);
             let base = base.min(policy.max_delay);
-            assert!(*d >= base && *d <= base * 2, "retry {n}: {d:?} vs base {base:?}");
+            assert!(
+                *d >= base && *d <= base * 2,
+                "retry {n}: {d:?} vs base {base:?}"
+            );
         }
     }
 }

@@ -5,7 +5,7 @@
 //! credential travelled — the whole `Authorization` value, the token or
 //! base64 after the scheme, a Basic credential's decoded `user:password` and
 //! password, each also percent-encoded and JSON-escaped — is replaced by
-//! `[redacted]` before the text reaches an error, a log line, a decoder
+//! `[REDACTED]` before the text reaches an error, a log line, a decoder
 //! (whose messages quote what they choke on) or a document.
 
 use std::borrow::Cow;
@@ -17,7 +17,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
 /// What replaces a credential.
-pub(crate) const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// Shorter forms are not cut: they would match ordinary text.
 const MIN_FORM: usize = 4;
@@ -146,7 +146,8 @@ mod tests {
     #[test]
     fn bearer_tokens_are_cut() {
         let s = Scrubber::for_authorization(&SecretString::from("Bearer eyJ0eXAi.payload.sig"));
-        let out = s.text("token eyJ0eXAi.payload.sig was refused; header Bearer eyJ0eXAi.payload.sig");
-        assert_eq!(out, "token [redacted] was refused; header [redacted]");
+        let out =
+            s.text("token eyJ0eXAi.payload.sig was refused; header Bearer eyJ0eXAi.payload.sig");
+        assert_eq!(out, "token [REDACTED] was refused; header [REDACTED]");
     }
 }

@@ -127,29 +127,35 @@ impl<T> Guard<T> {
     }
 
     /// With ids: the same page again, or an offset page adding nothing new.
-    fn check_progress(&mut self, at: &Option<PageCursor>, next: &PageCursor, page: &Page<T>) -> Result<()> {
+    fn check_progress(
+        &mut self,
+        at: &Option<PageCursor>,
+        next: &PageCursor,
+        page: &Page<T>,
+    ) -> Result<()> {
         let Some(ids) = &self.ids else {
             return Ok(());
         };
         let keys: Vec<u64> = page
             .items
             .iter()
-            .filter_map(|item| ids(item))
+            .filter_map(ids)
             .map(|id| id_key(&id))
             .collect();
         if keys.is_empty() {
             return Ok(());
         }
-        let print = keys
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, k| (h ^ k).wrapping_mul(0x0100_0000_01b3));
+        let print = keys.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, k| {
+            (h ^ k).wrapping_mul(0x0100_0000_01b3)
+        });
         if !self.page_prints.insert(print) {
             return Err(self.stop("returned the same page again under a new cursor"));
         }
         let offset_paging = matches!(next, PageCursor::Offset(_))
             && matches!(at, None | Some(PageCursor::Offset(_)));
         if offset_paging && keys.iter().all(|k| self.previous_ids.contains(k)) {
-            return Err(self.stop("returned an offset page without any item the previous page did not have"));
+            return Err(self
+                .stop("returned an offset page without any item the previous page did not have"));
         }
         self.previous_ids = keys.into_iter().collect();
         Ok(())

@@ -8,7 +8,9 @@ use futures::StreamExt;
 
 use super::*;
 
-fn token_pages(pages: Vec<(Vec<u32>, Option<&'static str>)>) -> impl FnMut(Option<PageCursor>) -> futures::future::Ready<Result<Page<u32>>> {
+fn token_pages(
+    pages: Vec<(Vec<u32>, Option<&'static str>)>,
+) -> impl FnMut(Option<PageCursor>) -> futures::future::Ready<Result<Page<u32>>> {
     let mut pages = pages.into_iter();
     move |_| {
         let page = pages
@@ -72,7 +74,10 @@ async fn a_token_cycle_of_any_length_ends_with_an_error() {
     assert_eq!(got.len(), 18);
     assert!(got[..17].iter().all(Result::is_ok));
     let err = message(&got[17]);
-    assert!(err.contains("Jira search") && err.contains("already returned"), "{err}");
+    assert!(
+        err.contains("Jira search") && err.contains("already returned"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -82,11 +87,18 @@ async fn fresh_tokens_over_the_same_items_end_with_an_error() {
         .ids(|item: &u32| Some(item.to_string()))
         .pages(None, move |_| {
             n += 1;
-            futures::future::ready(Ok(Page::new(vec![1, 2, 3], Some(PageCursor::Token(format!("fresh-{n}"))))))
+            futures::future::ready(Ok(Page::new(
+                vec![1, 2, 3],
+                Some(PageCursor::Token(format!("fresh-{n}"))),
+            )))
         });
     let got = sizes(pages).await;
     assert_eq!(got.len(), 2);
-    assert!(message(&got[1]).contains("same page again"), "{}", message(&got[1]));
+    assert!(
+        message(&got[1]).contains("same page again"),
+        "{}",
+        message(&got[1])
+    );
 }
 
 #[tokio::test]
@@ -94,11 +106,18 @@ async fn fresh_tokens_forever_stop_at_the_page_cap() {
     let mut n = 0u32;
     let pages = Pager::new("list").max_pages(50).pages(None, move |_| {
         n += 1;
-        futures::future::ready(Ok(Page::new(vec![n], Some(PageCursor::Token(format!("t{n}"))))))
+        futures::future::ready(Ok(Page::new(
+            vec![n],
+            Some(PageCursor::Token(format!("t{n}"))),
+        )))
     });
     let got = sizes(pages).await;
     assert_eq!(got.len(), 51);
-    assert!(message(&got[50]).contains("passed 50 pages"), "{}", message(&got[50]));
+    assert!(
+        message(&got[50]).contains("passed 50 pages"),
+        "{}",
+        message(&got[50])
+    );
 }
 
 #[tokio::test]
@@ -115,7 +134,11 @@ async fn offset_paging_checks_progress() {
         });
     let got = sizes(same).await;
     assert_eq!(got.len(), 2);
-    assert!(message(&got[1]).contains("same page again"), "{}", message(&got[1]));
+    assert!(
+        message(&got[1]).contains("same page again"),
+        "{}",
+        message(&got[1])
+    );
 
     // A page that only repeats items of the previous one (an overlap that
     // never moves on).
@@ -128,28 +151,45 @@ async fn offset_paging_checks_progress() {
                 Some(PageCursor::Offset(n)) => n,
                 _ => 0,
             };
-            let items = if calls == 1 { vec![1, 2, 3] } else { vec![2, 3] };
+            let items = if calls == 1 {
+                vec![1, 2, 3]
+            } else {
+                vec![2, 3]
+            };
             futures::future::ready(Ok(Page::new(items, Some(PageCursor::Offset(start + 1)))))
         });
     let got = sizes(stuck).await;
-    assert!(message(got.last().unwrap()).contains("without any item"), "{:?}", got.last());
+    assert!(
+        message(got.last().unwrap()).contains("without any item"),
+        "{:?}",
+        got.last()
+    );
 
     // An offset that does not move forward.
     let back = Pager::new("list").pages(Some(PageCursor::Offset(10)), |_| {
         futures::future::ready(Ok(Page::new(vec![1u32], Some(PageCursor::Offset(10)))))
     });
     let got = sizes(back).await;
-    assert!(message(&got[0]).contains("does not move past"), "{}", message(&got[0]));
+    assert!(
+        message(&got[0]).contains("does not move past"),
+        "{}",
+        message(&got[0])
+    );
 }
 
 #[tokio::test]
 async fn empty_pages_that_name_a_next_page_are_allowed_a_few_times() {
     let mut n = 0u32;
-    let pages = Pager::new("delta").max_empty_pages(3).pages(None, move |_| {
-        n += 1;
-        let items = if n == 2 { vec![7] } else { vec![] };
-        futures::future::ready(Ok(Page::new(items, Some(PageCursor::Token(format!("t{n}"))))))
-    });
+    let pages = Pager::new("delta")
+        .max_empty_pages(3)
+        .pages(None, move |_| {
+            n += 1;
+            let items = if n == 2 { vec![7] } else { vec![] };
+            futures::future::ready(Ok(Page::new(
+                items,
+                Some(PageCursor::Token(format!("t{n}"))),
+            )))
+        });
     let got = sizes(pages).await;
     // 1 empty, 1 full, 3 empty allowed, the 4th in a row fails.
     assert_eq!(got.len(), 6);
@@ -200,7 +240,11 @@ async fn a_panicking_fetch_is_an_error_not_the_last_page() {
     });
     let got = sizes(pages).await;
     assert_eq!(got.len(), 2);
-    assert!(message(&got[1]).contains("page fetch failed"), "{}", message(&got[1]));
+    assert!(
+        message(&got[1]).contains("page fetch failed"),
+        "{}",
+        message(&got[1])
+    );
 }
 
 #[tokio::test]
@@ -211,7 +255,10 @@ async fn dropping_the_stream_stops_fetching() {
         let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
         async move {
             tokio::time::sleep(Duration::from_millis(5)).await;
-            Ok(Page::new(vec![n as u32], Some(PageCursor::Token(format!("t{n}")))))
+            Ok(Page::new(
+                vec![n as u32],
+                Some(PageCursor::Token(format!("t{n}"))),
+            ))
         }
     });
     pages.next().await.unwrap().unwrap();
@@ -228,15 +275,17 @@ async fn a_capped_sub_listing_stops_fetching_at_the_cap() {
     let fetched = Arc::new(AtomicU64::new(0));
     let counter = fetched.clone();
     // A server claiming a trillion comments.
-    let pages = Pager::new("comments").read_ahead(0).pages(None, move |cursor| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        let start = match cursor {
-            Some(PageCursor::Offset(n)) => n,
-            _ => 0,
-        };
-        let items: Vec<u64> = (start..start + 100).collect();
-        futures::future::ready(Ok(Page::from_offset(items, start, 1_000_000_000_000)))
-    });
+    let pages = Pager::new("comments")
+        .read_ahead(0)
+        .pages(None, move |cursor| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let start = match cursor {
+                Some(PageCursor::Offset(n)) => n,
+                _ => 0,
+            };
+            let items: Vec<u64> = (start..start + 100).collect();
+            futures::future::ready(Ok(Page::from_offset(items, start, 1_000_000_000_000)))
+        });
     let capped = collect_capped(pages, 250).await.unwrap();
     assert_eq!(capped.items.len(), 250);
     assert!(capped.truncated);

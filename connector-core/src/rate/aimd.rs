@@ -212,7 +212,9 @@ impl Aimd {
         if self.paused_until.is_some_and(|u| u > now) {
             return;
         }
-        let dt = now.saturating_duration_since(self.last_growth).as_secs_f64();
+        let dt = now
+            .saturating_duration_since(self.last_growth)
+            .as_secs_f64();
         if dt < 0.01 {
             return;
         }
@@ -287,7 +289,10 @@ mod tests {
             aimd.throttled(t, Some(secs(2.0)));
         }
         let after = aimd.rate();
-        assert!(after < before && after >= before * CUT * 0.7, "{before} → {after}");
+        assert!(
+            after < before && after >= before * CUT * 0.7,
+            "{before} → {after}"
+        );
         assert!(aimd.reserve(t) >= t + secs(2.0), "paused for Retry-After");
     }
 

@@ -154,6 +154,8 @@ pub struct SyncReport {
     /// What a person should know about this run (a refused mass deletion,
     /// a failed id listing), in the order it happened.
     pub warnings: Vec<SyncWarning>,
+    /// What the connector's requests did during this run, when it counts them.
+    pub source: Option<crate::connector::SourceMetrics>,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -323,8 +325,12 @@ impl SyncRunner {
         let started = Instant::now();
         self.emit(SyncStatus::SyncStarted, Counts::default(), None);
         let mut report = SyncReport::default();
+        let metrics_before = connector.metrics();
         let result = self.run_inner(connector, sink, mode, &mut report).await;
         report.elapsed = started.elapsed();
+        report.source = connector
+            .metrics()
+            .map(|after| after.since(&metrics_before.unwrap_or_default()));
         let counts = Counts {
             processed: report.documents_processed,
             skipped: report.documents_skipped,

@@ -1,4 +1,6 @@
-//! Deciding whether a file or object is text, and what MIME type it has:
+//! Text helpers: [`rich`] turns structure into readable plain text,
+//! `decode_entities` (feature `html`) reads HTML character references, and
+//! the rest decides whether a file or object is text, and what MIME type it has:
 //! by its name first, then by a `Content-Type` when the source sends one,
 //! then by sniffing the first bytes. Every connector uses the same rules, so
 //! a Markdown file is text whether it comes from disk, a bucket or a drive.
@@ -15,7 +17,14 @@
 //! assert_eq!(content_type(Path::new("a.weird"), true), "text/plain");
 //! ```
 
+#[cfg(feature = "html")]
+mod entities;
+pub mod rich;
+
 use std::path::Path;
+
+#[cfg(feature = "html")]
+pub use entities::decode_entities;
 
 /// Extensions read as text without looking inside.
 const TEXT_EXTENSIONS: &[&str] = &[

@@ -1,0 +1,68 @@
+//! # connector-testing
+//!
+//! The conformance kit of the connector SDK. A source crate's tests start
+//! their stand-in server with the vendor's fixtures, build a connector
+//! against it, and call the checks here with their own endpoints:
+//!
+//! - [`checks::resume_at_every_checkpoint`]: restarting from any checkpoint
+//!   of a run delivers the rest — no gap, no repeat of what came before it;
+//! - [`checks::slim_matches_load`]: the ids a slim listing gives are the
+//!   ids of the documents a full load gives;
+//! - [`checks::wrong_shape_is_a_decode_error`]: a listing answering `200`
+//!   with the wrong shape ends the stream with a decode error, never as an
+//!   empty source;
+//! - [`checks::repeated_cursor_ends_with_an_error`] and
+//!   [`checks::endless_cursors_end_with_an_error`]: a server that loops or
+//!   never ends is stopped;
+//! - [`checks::offset_without_progress_ends_with_an_error`];
+//! - [`checks::retry_after_is_honoured`]: `Retry-After` in seconds and as a
+//!   date is waited for, and a huge one is refused with a message;
+//! - [`checks::redirect_carries_no_authorization`];
+//! - [`checks::echoed_credentials_never_show`];
+//! - [`checks::one_malformed_record_is_one_failure`].
+//!
+//! Every check mounts its hostile answer with a higher priority than the
+//! fixtures and removes it when done, so the checks can share one server.
+//! A stream that does not end within [`DEADLINE`] fails the check (a hang
+//! is a failure, not a stuck CI job). [`hostile`] holds the responders the
+//! checks use, for a connector's own tests and benchmarks.
+//!
+//! ```no_run
+//! use connector_testing::{checks, Endpoint};
+//! # async fn demo(server: &wiremock::MockServer, jira: &dyn connector_core::Connector) {
+//! let search = Endpoint::new("POST", r"^/rest/api/3/search/jql$");
+//! checks::wrong_shape_is_a_decode_error(jira, server, &search).await;
+//! # }
+//! ```
+
+pub mod checks;
+pub mod hostile;
+mod run;
+
+pub use run::{DEADLINE, Outcome, drain, full_stream};
+
+/// A request a connector makes, by method and path pattern (a regex on the
+/// URL path, as wiremock's `path_regex`).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// `GET`, `POST`, …
+    pub method: &'static str,
+    /// A regex the request's path matches.
+    pub path: String,
+}
+
+impl Endpoint {
+    /// The requests with `method` whose path matches `path`.
+    pub fn new(method: &'static str, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+        }
+    }
+
+    /// A mock for this endpoint, ahead of the fixtures.
+    pub fn mock(&self) -> wiremock::MockBuilder {
+        wiremock::Mock::given(wiremock::matchers::method(self.method))
+            .and(wiremock::matchers::path_regex(self.path.as_str()))
+    }
+}
