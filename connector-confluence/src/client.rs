@@ -11,7 +11,8 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use connector_core::credentials::{Basic, Bearer, SharedCredentials};
-use connector_core::http::{HttpClient, RateLimit, Response, next_link};
+use connector_core::http::{HttpClient, Response, next_link};
+use connector_core::rate::RateLimit;
 use connector_core::{Error, ErrorKind, Result};
 
 use crate::config::{ConfluenceConfig, Deployment};

@@ -206,7 +206,7 @@ impl ConfluenceConfig {
         let mut seen = std::collections::BTreeSet::new();
         self.spaces.retain(|k| seen.insert(k.clone()));
         if let Some(web) = &self.web_url {
-            connector_core::http::check_base_url("web URL", web)?;
+            connector_core::url::check_base_url("web URL", web)?;
         }
         if !(1..=250).contains(&self.page_size) {
             return Err(Error::config("page_size must be between 1 and 250"));

@@ -402,7 +402,11 @@ async fn an_excluded_path_created_after_the_connector_is_left_out() {
 #[tokio::test]
 async fn a_sync_that_once_ingested_its_output_reports_it_deleted() {
     let (_scratch, tree) = tree_with_own_files();
-    let runner = SyncRunner::new("fs", Arc::new(MemoryCheckpointStore::default()));
+    // Three of five documents go: past the default mass-deletion share.
+    let mut options = connector_core::runner::RunnerOptions::default();
+    options.allow_mass_delete = true;
+    let runner =
+        SyncRunner::new("fs", Arc::new(MemoryCheckpointStore::default())).with_options(options);
     let mut sink = MemorySink::default();
     let before = FsConnector::new(&tree, FsConfig::default()).unwrap();
     runner

@@ -7,7 +7,8 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use connector_core::credentials::{Basic, Bearer, SharedCredentials};
-use connector_core::http::{HttpClient, RateLimit};
+use connector_core::http::HttpClient;
+use connector_core::rate::RateLimit;
 use connector_core::{Error, ErrorKind, Result};
 
 use crate::config::{Deployment, JiraConfig};

@@ -15,7 +15,7 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use connector_core::http::{Page, PageCursor, paginate};
+use connector_core::paging::{Page, PageCursor, Pager};
 use connector_core::{
     Checkpoint, DocumentFailure, Error, ErrorKind, Item, ItemStream, Result, SlimDocument,
     SlimStream, TimeWindow,
@@ -351,7 +351,7 @@ async fn all_comments(state: &State, issue: &Issue) -> Result<Vec<Comment>> {
 pub(crate) fn keys(client: JiraClient, site: Site, scope: &Scope) -> SlimStream<'static> {
     let jql = std::sync::Arc::new(jql::listing_jql(scope));
     // The core pager stops a server that repeats a token or never ends.
-    let pages = paginate(None, u64::from(MAX_PAGES), move |cursor| {
+    let pages = Pager::new("Jira key listing").pages(None, move |cursor| {
         let client = client.clone();
         let jql = jql.clone();
         async move {

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use connector_core::credentials::{ClientAuth, ClientCredentials, SharedCredentials};
-use connector_core::http::{HttpClient, Page, PageCursor, RateLimit, paginate};
+use connector_core::http::HttpClient;
+use connector_core::paging::{Page, PageCursor, Pager};
+use connector_core::rate::RateLimit;
 use connector_core::{Error, ErrorKind, Result};
 use futures::StreamExt;
 
@@ -147,21 +149,32 @@ impl GraphClient {
 
     /// Every item of a listing, following `@odata.nextLink` through the
     /// core [`paginate`] helper (which stops a server that loops).
-    async fn all<T: serde::de::DeserializeOwned>(
+    async fn all<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Vec<T>> {
-        let pages = paginate(None, MAX_LISTING_PAGES, |cursor| async move {
-            let page: Collection<T> = match cursor {
-                Some(PageCursor::Url(next)) => self.http.get(&next).fetch_json().await?,
-                _ => self.http.get(path).query(query).fetch_json().await?,
-            };
-            Ok(Page {
-                items: page.value,
-                next: page.next_link.map(PageCursor::Url),
-            })
-        });
+        let http = self.http.clone();
+        let path = path.to_owned();
+        let query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let pages = Pager::new(format!("listing {path}"))
+            .max_pages(MAX_LISTING_PAGES)
+            .pages(None, move |cursor| {
+                let (http, path, query) = (http.clone(), path.clone(), query.clone());
+                async move {
+                    let page: Collection<T> = match cursor {
+                        Some(PageCursor::Url(next)) => http.get(&next).fetch_json().await?,
+                        _ => http.get(&path).query(&query).fetch_json().await?,
+                    };
+                    Ok(Page {
+                        items: page.value,
+                        next: page.next_link.map(PageCursor::Url),
+                    })
+                }
+            });
         let mut pages = std::pin::pin!(pages);
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {

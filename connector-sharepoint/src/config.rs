@@ -1,7 +1,7 @@
 //! What to sync and how to reach it: [`SharePointConfig`], checked once by
 //! [`SharePointConnector::new`](crate::SharePointConnector::new).
 
-use connector_core::http::check_base_url;
+use connector_core::url::check_base_url;
 use connector_core::{Error, Result};
 
 /// Microsoft Graph v1.0, the default `graph_url`.

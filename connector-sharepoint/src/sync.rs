@@ -17,7 +17,7 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use connector_core::http::{Page, PageCursor, paginate};
+use connector_core::paging::{Page, PageCursor, Pager};
 use connector_core::{
     Checkpoint, DocumentFailure, Error, ErrorKind, Item, ItemStream, Result, SlimDocument,
     SlimStream, TimeWindow,
@@ -857,30 +857,32 @@ fn library_ids(ctx: Arc<Ctx>, library: Library) -> SlimStream<'static> {
 
 fn page_ids(ctx: Arc<Ctx>, site: Site) -> SlimStream<'static> {
     let site_id = site.id;
-    paginate(None, u64::from(MAX_PAGES), move |cursor| {
-        let ctx = ctx.clone();
-        let site_id = site_id.clone();
-        async move {
-            let next = match &cursor {
-                Some(PageCursor::Url(link)) => Some(link.as_str()),
-                _ => None,
-            };
-            let listing = ctx.client.page_ids(&site_id, next).await?;
-            Ok(Page {
-                items: listing
-                    .value
-                    .iter()
-                    .map(|p| SlimDocument::new(page_id(&site_id, &p.id)))
-                    .collect::<Vec<_>>(),
-                next: listing.next_link.map(PageCursor::Url),
-            })
-        }
-    })
-    .flat_map(|page| match page {
-        Ok(page) => stream::iter(page.items.into_iter().map(Ok).collect::<Vec<_>>()),
-        Err(e) => stream::iter(vec![Err(e)]),
-    })
-    .boxed()
+    Pager::new("site page listing")
+        .max_pages(u64::from(MAX_PAGES))
+        .pages(None, move |cursor| {
+            let ctx = ctx.clone();
+            let site_id = site_id.clone();
+            async move {
+                let next = match &cursor {
+                    Some(PageCursor::Url(link)) => Some(link.as_str()),
+                    _ => None,
+                };
+                let listing = ctx.client.page_ids(&site_id, next).await?;
+                Ok(Page {
+                    items: listing
+                        .value
+                        .iter()
+                        .map(|p| SlimDocument::new(page_id(&site_id, &p.id)))
+                        .collect::<Vec<_>>(),
+                    next: listing.next_link.map(PageCursor::Url),
+                })
+            }
+        })
+        .flat_map(|page| match page {
+            Ok(page) => stream::iter(page.items.into_iter().map(Ok).collect::<Vec<_>>()),
+            Err(e) => stream::iter(vec![Err(e)]),
+        })
+        .boxed()
 }
 
 #[cfg(test)]
