@@ -287,6 +287,15 @@ pub trait CheckpointedConnector: Connector {
     fn checkpoint_continues(&self) -> bool {
         false
     }
+
+    /// Whether the stream itself reports every deletion as
+    /// [`Item::Deleted`] (a change feed such as Graph's delta) when it
+    /// continues a change token from the last sync. The runner then skips
+    /// the end-of-sync id listing of such runs, which would only cost
+    /// requests.
+    fn reports_deletions(&self) -> bool {
+        false
+    }
 }
 
 /// Lists ids (and access) cheaply, for deletion detection and permission sync.

@@ -20,7 +20,9 @@ struct Feed {
     resumed_from: Mutex<Vec<Option<serde_json::Value>>>,
     windows: Mutex<Vec<TimeWindow>>,
     continues: bool,
+    reports: bool,
     syncs: Mutex<u64>,
+    slim_calls: Mutex<u64>,
 }
 
 #[async_trait]
@@ -33,6 +35,19 @@ impl Connector for Feed {
     }
     fn as_checkpointed(&self) -> Option<&dyn CheckpointedConnector> {
         Some(self)
+    }
+    fn as_slim(&self) -> Option<&dyn connector_core::SlimConnector> {
+        // Only the feed that reports deletions lists ids, for the test below.
+        self.reports
+            .then_some(self as &dyn connector_core::SlimConnector)
+    }
+}
+
+impl connector_core::SlimConnector for Feed {
+    fn slim(&self) -> connector_core::SlimStream<'_> {
+        *self.slim_calls.lock().unwrap() += 1;
+        let ids = vec![Ok(connector_core::SlimDocument::new("a"))];
+        Box::pin(futures::stream::iter(ids))
     }
 }
 
@@ -53,6 +68,9 @@ impl CheckpointedConnector for Feed {
     }
     fn checkpoint_continues(&self) -> bool {
         self.continues
+    }
+    fn reports_deletions(&self) -> bool {
+        self.reports
     }
 }
 
@@ -144,4 +162,36 @@ async fn a_since_run_past_the_last_mark_leaves_no_gap_for_the_next_incremental_r
         "{:?} should start before {first_end}",
         windows[2]
     );
+}
+
+#[tokio::test]
+async fn a_feed_that_reports_deletions_skips_the_id_listing_only_when_it_continues() {
+    let feed = Feed {
+        continues: true,
+        reports: true,
+        ..Feed::default()
+    };
+    let runner = SyncRunner::new("feed", Arc::new(MemoryCheckpointStore::default()));
+    let mut sink = MemorySink::default();
+    feed.changes.lock().unwrap().push(doc("a"));
+    runner
+        .run(&feed, &mut sink, SyncMode::Incremental)
+        .await
+        .unwrap();
+    assert_eq!(
+        *feed.slim_calls.lock().unwrap(),
+        1,
+        "a first sync lists ids"
+    );
+    runner
+        .run(&feed, &mut sink, SyncMode::Incremental)
+        .await
+        .unwrap();
+    assert_eq!(
+        *feed.slim_calls.lock().unwrap(),
+        1,
+        "a continued feed does not"
+    );
+    runner.run(&feed, &mut sink, SyncMode::Full).await.unwrap();
+    assert_eq!(*feed.slim_calls.lock().unwrap(), 2, "a full resync does");
 }

@@ -388,6 +388,13 @@ impl SyncRunner {
         });
         self.save_state(&state).await?;
 
+        // Only a fresh incremental run starts from the carried change token.
+        let feed_reports_deletions = matches!(mode, SyncMode::Incremental)
+            && !resumed
+            && from.is_some()
+            && connector
+                .as_checkpointed()
+                .is_some_and(|c| c.checkpoint_continues() && c.reports_deletions());
         let (stream, windowed) = open_stream(connector, window, from.clone())?;
         if !windowed {
             report.window = None;
@@ -405,6 +412,9 @@ impl SyncRunner {
         };
         let result = self.pump(stream, &mut run).await;
         let result = match result {
+            // A change feed continuing from the last sync reported its
+            // deletions already: listing every id would only cost requests.
+            Ok(()) if self.options.detect_deletions && feed_reports_deletions => Ok(()),
             Ok(()) if self.options.detect_deletions => match connector.as_slim() {
                 Some(slim) => {
                     // Listing every id can take long: keep what the stream
