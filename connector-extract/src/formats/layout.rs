@@ -116,9 +116,14 @@ impl Lines {
     }
 
     fn emit(&mut self, line: &str) {
-        if !self.paras.is_empty() {
-            // A paragraph inside a paragraph (a text box, a note): its own line.
-            self.push_line(line);
+        if let Some(outer) = self.paras.last_mut() {
+            // A paragraph inside a paragraph (a note, a text box) is read
+            // where it stands in the outer one.
+            if !outer.text.is_empty() && !outer.text.ends_with([' ', '\n']) {
+                outer.text.push(' ');
+            }
+            outer.text.push_str(line);
+            outer.text.push(' ');
             return;
         }
         if let Some(cell) = self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
