@@ -23,12 +23,19 @@ use std::time::Instant;
 use connector_extract::Extractor;
 use serde_json::{Value, json};
 
-const FORMATS: &[&str] = &["pdf", "docx", "pptx", "xlsx", "odt", "ods", "html", "rtf", "eml"];
+const FORMATS: &[&str] = &[
+    "pdf", "docx", "pptx", "xlsx", "odt", "ods", "html", "rtf", "eml",
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--worker") {
-        worker(&args[1], Path::new(&args[2]), Path::new(&args[3]), args[4].parse().unwrap_or(1.0));
+        worker(
+            &args[1],
+            Path::new(&args[2]),
+            Path::new(&args[3]),
+            args[4].parse().unwrap_or(1.0),
+        );
         return;
     }
     let mut formats: Vec<String> = FORMATS.iter().map(|s| s.to_string()).collect();
@@ -56,7 +63,10 @@ fn main() {
     assert!(status.success(), "setting up the venv failed");
     let python = venv.join("bin").join("python");
 
-    let corpus = std::env::temp_dir().join(format!("connector-extract-corpus-{}", scales.replace(',', "-")));
+    let corpus = std::env::temp_dir().join(format!(
+        "connector-extract-corpus-{}",
+        scales.replace(',', "-")
+    ));
     if !corpus.join("manifest.json").exists() {
         eprintln!("generating the corpus in {} …", corpus.display());
         let status = Command::new(&python)
@@ -83,7 +93,13 @@ fn main() {
                 .arg(seconds.to_string()),
         );
         let (recall, order) = score_dir(&manifest, format, &out);
-        print_row(format, "connector-extract", &ours, Some(recall), Some(order));
+        print_row(
+            format,
+            "connector-extract",
+            &ours,
+            Some(recall),
+            Some(order),
+        );
 
         let out = std::env::temp_dir().join(format!("connector-extract-peer-{format}"));
         let peer = run_json(
@@ -118,7 +134,10 @@ fn print_row(format: &str, name: &str, v: &Value, recall: Option<f64>, order: Op
 }
 
 fn run_json(command: &mut Command) -> Value {
-    let output = command.stderr(Stdio::inherit()).output().expect("process runs");
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("process runs");
     assert!(output.status.success(), "{command:?} failed");
     let text = String::from_utf8_lossy(&output.stdout);
     let line = text.lines().last().unwrap_or("{}");
@@ -145,7 +164,11 @@ fn load_manifest(corpus: &Path) -> Vec<Entry> {
             scale: e["scale"].as_u64().unwrap_or(0),
             words: e["words"]
                 .as_array()
-                .map(|w| w.iter().flat_map(|w| tokens(w.as_str().unwrap_or(""))).collect())
+                .map(|w| {
+                    w.iter()
+                        .flat_map(|w| tokens(w.as_str().unwrap_or("")))
+                        .collect()
+                })
                 .unwrap_or_default(),
         })
         .collect();
@@ -157,7 +180,8 @@ fn score_dir(manifest: &[Entry], format: &str, dir: &Path) -> (f64, f64) {
     let mut n = 0.0;
     let (mut recall, mut order) = (0.0, 0.0);
     for entry in manifest.iter().filter(|e| e.format == format) {
-        let text = std::fs::read_to_string(dir.join(format!("{}.txt", entry.file))).unwrap_or_default();
+        let text =
+            std::fs::read_to_string(dir.join(format!("{}.txt", entry.file))).unwrap_or_default();
         let got = tokens(&text);
         recall += recall_of(&entry.words, &got);
         order += order_of(&entry.words, &got);
@@ -184,10 +208,17 @@ fn worker(format: &str, corpus: &Path, out: &Path, seconds: f64) {
     let files = files_of(corpus, format);
     std::fs::create_dir_all(out).expect("output dir");
     let extractor = Extractor::default();
-    let smallest = files.first().map(|f| f[..format.len() + 4].to_owned()).unwrap_or_default();
+    let smallest = files
+        .first()
+        .map(|f| f[..format.len() + 4].to_owned())
+        .unwrap_or_default();
     let bytes: u64 = files
         .iter()
-        .map(|f| std::fs::metadata(corpus.join(f)).map(|m| m.len()).unwrap_or(0))
+        .map(|f| {
+            std::fs::metadata(corpus.join(f))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        })
         .sum();
     let mut rss_small = 0;
     let mut rounds = 0u64;
@@ -279,7 +310,9 @@ fn order_of(truth: &[String], got: &[String]) -> f64 {
     }
     let mut v = vec![u64::MAX; words];
     for g in got {
-        let Some(m) = masks.get(g.as_str()) else { continue };
+        let Some(m) = masks.get(g.as_str()) else {
+            continue;
+        };
         let mut carry = 0u64;
         for k in 0..words {
             let u = v[k] & m[k];

@@ -96,7 +96,9 @@ impl<'a> Budget<'a> {
         self.cells.set(total);
         let limit = self.options.max_cells;
         if total > limit {
-            return Err(Failure::too_large(format!("more than max_cells = {limit} cells")));
+            return Err(Failure::too_large(format!(
+                "more than max_cells = {limit} cells"
+            )));
         }
         Ok(())
     }
@@ -151,7 +153,9 @@ impl Collector {
             }
             text.truncate(cut);
             self.bytes = self.limit;
-            self.doc.warnings.push(Warning::Truncated { limit: self.limit });
+            self.doc
+                .warnings
+                .push(Warning::Truncated { limit: self.limit });
         } else {
             self.bytes += text.len() as u64;
         }

@@ -261,7 +261,10 @@ fn cfb_format(bytes: &[u8], name: &str, mime: Option<&str>) -> Format {
         // Damaged: go by what it claims to be, so the message says what it is.
         Err(_) => {
             let declared = by_extension(name);
-            if matches!(declared, Format::Xls | Format::Doc | Format::Ppt | Format::Msg) {
+            if matches!(
+                declared,
+                Format::Xls | Format::Doc | Format::Ppt | Format::Msg
+            ) {
                 declared
             } else {
                 mime.map(by_mime).unwrap_or(Format::Xls)
@@ -282,9 +285,7 @@ pub(crate) fn by_mime(mime: &str) -> Format {
         "application/pdf" | "application/x-pdf" => Format::Pdf,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         | "application/vnd.ms-word.document.macroenabled.12"
-        | "application/vnd.openxmlformats-officedocument.wordprocessingml.template" => {
-            Format::Docx
-        }
+        | "application/vnd.openxmlformats-officedocument.wordprocessingml.template" => Format::Docx,
         "application/vnd.openxmlformats-officedocument.presentationml.presentation"
         | "application/vnd.openxmlformats-officedocument.presentationml.slideshow"
         | "application/vnd.ms-powerpoint.presentation.macroenabled.12" => Format::Pptx,
@@ -348,18 +349,22 @@ fn looks_like_html(bytes: &[u8]) -> bool {
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(head.len());
-    let head = head[start..].strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head[start..]);
+    let head = head[start..]
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&head[start..]);
     let lower = head.to_ascii_lowercase();
     lower.starts_with(b"<!doctype html")
         || lower.starts_with(b"<html")
-        || (lower.starts_with(b"<") && (find(&lower, b"<body").is_some() || find(&lower, b"<head").is_some()))
+        || (lower.starts_with(b"<")
+            && (find(&lower, b"<body").is_some() || find(&lower, b"<head").is_some()))
 }
 
 /// An email starts with RFC 5322 header lines, one of them a header only
 /// mail has.
 fn looks_like_email(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(4096)];
-    let Ok(head) = std::str::from_utf8(head).or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+    let Ok(head) =
+        std::str::from_utf8(head).or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
     else {
         return false;
     };
@@ -393,7 +398,10 @@ mod tests {
 
     #[test]
     fn magic_beats_name_and_mime() {
-        assert_eq!(detect(b"%PDF-1.4", "a.txt", Some("text/plain")), Format::Pdf);
+        assert_eq!(
+            detect(b"%PDF-1.4", "a.txt", Some("text/plain")),
+            Format::Pdf
+        );
         assert_eq!(detect(b"{\\rtf1}", "a.doc", None), Format::Rtf);
     }
 
@@ -401,14 +409,26 @@ mod tests {
     fn declared_text_formats_and_sniffing() {
         assert_eq!(detect(b"a,b\n1,2", "t.csv", None), Format::Text);
         assert_eq!(detect(b"<p>x</p>", "t.htm", None), Format::Html);
-        assert_eq!(detect(b"<p>x</p>", "x", Some("text/html; charset=utf-8")), Format::Html);
+        assert_eq!(
+            detect(b"<p>x</p>", "x", Some("text/html; charset=utf-8")),
+            Format::Html
+        );
         assert_eq!(
             detect(b"From: a@b.c\nSubject: hi\n\nbody", "noext", None),
             Format::Email
         );
-        assert_eq!(detect(b"Subject: hi\nTitle: x\n\nbody", "noext", None), Format::Text);
-        assert_eq!(detect(b"\0\x01\x02\x03binary", "blob", None), Format::Unknown);
-        assert_eq!(detect(b"\0\x01\x02\x03binary", "cut.docx", None), Format::Docx);
+        assert_eq!(
+            detect(b"Subject: hi\nTitle: x\n\nbody", "noext", None),
+            Format::Text
+        );
+        assert_eq!(
+            detect(b"\0\x01\x02\x03binary", "blob", None),
+            Format::Unknown
+        );
+        assert_eq!(
+            detect(b"\0\x01\x02\x03binary", "cut.docx", None),
+            Format::Docx
+        );
     }
 
     #[test]

@@ -9,10 +9,10 @@
 //! use connector_extract::{Extractor, Reason, reason};
 //!
 //! let err = Extractor::default()
-//!     .extract_blocking(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 not really", "old.doc", None)
+//!     .extract_blocking(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 legacy", "old.doc", None)
 //!     .unwrap_err();
-//! assert_eq!(reason(&err), Some(Reason::Malformed));
-//! assert!(err.to_string().contains("old.doc"));
+//! assert_eq!(reason(&err), Some(Reason::Unsupported));
+//! assert!(err.to_string().starts_with("could not decode: old.doc: unsupported format"));
 //! ```
 
 use std::fmt;
@@ -68,7 +68,9 @@ impl std::error::Error for Reason {}
 
 /// The [`Reason`] of an error returned by this crate, if it is one.
 pub fn reason(err: &Error) -> Option<Reason> {
-    std::error::Error::source(err)?.downcast_ref::<Reason>().copied()
+    std::error::Error::source(err)?
+        .downcast_ref::<Reason>()
+        .copied()
 }
 
 /// A failure inside the crate: a reason and a detail; the file name is added

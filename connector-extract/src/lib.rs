@@ -221,15 +221,17 @@ fn run(
     stop: Arc<AtomicBool>,
 ) -> Res<Extracted> {
     let budget = Budget::new(options, bytes.len(), stop);
-    catch_unwind(AssertUnwindSafe(|| extract_nested(bytes, name, mime, &budget, 0)))
-        .unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".to_owned());
-            Err(Failure::new(Reason::Panicked, message))
-        })
+    catch_unwind(AssertUnwindSafe(|| {
+        extract_nested(bytes, name, mime, &budget, 0)
+    }))
+    .unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(Failure::new(Reason::Panicked, message))
+    })
 }
 
 /// Extract a file (or an attachment, at `depth` > 0) under a shared budget.
@@ -294,16 +296,14 @@ fn not_extracted(format: Format) -> Failure {
         );
     }
     match format {
-        Format::Doc => Failure::unsupported(
-            "Word 97-2003 (.doc) has no pure-Rust reader; save it as .docx",
-        ),
+        Format::Doc => {
+            Failure::unsupported("Word 97-2003 (.doc) has no pure-Rust reader; save it as .docx")
+        }
         Format::Ppt => Failure::unsupported(
             "PowerPoint 97-2003 (.ppt) has no pure-Rust reader; save it as .pptx",
         ),
         Format::Msg => Failure::unsupported("Outlook .msg files are not read; export as .eml"),
-        Format::EncryptedOffice => {
-            Failure::encrypted("the Office file is password-protected")
-        }
+        Format::EncryptedOffice => Failure::encrypted("the Office file is password-protected"),
         other => Failure::unsupported(format!("no text to extract from {}", other.describe())),
     }
 }

@@ -97,10 +97,7 @@ impl<'x, 'b, 'o> Xml<'x, 'b, 'o> {
                     }
                 }
                 Event::Eof => Node::Eof,
-                Event::Decl(_)
-                | Event::PI(_)
-                | Event::Comment(_)
-                | Event::DocType(_) => continue,
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => continue,
             });
         }
     }

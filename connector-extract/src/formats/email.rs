@@ -48,7 +48,11 @@ fn message_text(
     if !subject.is_empty() {
         headers.push_str(&format!("Subject: {subject}\n"));
     }
-    for (label, value) in [("From", message.from()), ("To", message.to()), ("Cc", message.cc())] {
+    for (label, value) in [
+        ("From", message.from()),
+        ("To", message.to()),
+        ("Cc", message.cc()),
+    ] {
         if let Some(value) = value {
             let list = addresses(value).join(", ");
             if !list.is_empty() {

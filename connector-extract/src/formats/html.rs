@@ -211,10 +211,9 @@ impl State {
             }
             (
                 "p" | "div" | "section" | "article" | "header" | "footer" | "nav" | "aside"
-                | "main" | "blockquote" | "address" | "figure" | "figcaption" | "form"
-                | "fieldset" | "legend" | "dl" | "ul" | "ol" | "hr" | "center" | "body"
-                | "caption" | "details" | "summary" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-                | "li" | "dt" | "dd",
+                | "main" | "blockquote" | "address" | "figure" | "figcaption" | "form" | "fieldset"
+                | "legend" | "dl" | "ul" | "ol" | "hr" | "center" | "body" | "caption" | "details"
+                | "summary" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "dt" | "dd",
                 _,
             ) => self.lines.end_all_paras(),
             _ => {}
@@ -300,8 +299,10 @@ mod tests {
             Some("windows-1252")
         );
         assert_eq!(
-            declared_charset(b"<meta http-equiv=Content-Type content='text/html; charset=ISO-8859-1'>")
-                .as_deref(),
+            declared_charset(
+                b"<meta http-equiv=Content-Type content='text/html; charset=ISO-8859-1'>"
+            )
+            .as_deref(),
             Some("iso-8859-1")
         );
     }

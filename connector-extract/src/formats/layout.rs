@@ -100,8 +100,9 @@ impl Lines {
         let Some(p) = self.paras.pop() else {
             return;
         };
-        let text = p.text.trim();
-        if text.is_empty() {
+        // Leading spaces may be meant (preformatted text); blank edges are not.
+        let text = p.text.trim_end().trim_start_matches(['\n', '\r']);
+        if text.trim().is_empty() {
             return;
         }
         let line = format!("{}{}", p.prefix, text);

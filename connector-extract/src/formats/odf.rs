@@ -62,7 +62,11 @@ fn text(bytes: &[u8], kind: Kind, budget: &Budget<'_>, out: &mut Collector) -> R
     let limit = budget.options.max_text_bytes as usize;
     loop {
         // In a presentation, notes go to their own buffer.
-        let target = if in_notes { &mut slide_lines } else { &mut lines };
+        let target = if in_notes {
+            &mut slide_lines
+        } else {
+            &mut lines
+        };
         match xml.next()? {
             Node::Start(e) => match local(&e).as_slice() {
                 b"h" => {

@@ -43,7 +43,10 @@ pub(crate) fn docx(bytes: &[u8], budget: &Budget<'_>, out: &mut Collector) -> Re
         .ok_or_else(|| Failure::malformed(format!("the document has no {main} part")))?;
     let limit = budget.options.max_text_bytes as usize;
     out.push(Place::Body, &word_text(&body, &headings, budget, limit)?);
-    for (kind, place) in [("footnotes", Place::Footnotes), ("endnotes", Place::Endnotes)] {
+    for (kind, place) in [
+        ("footnotes", Place::Footnotes),
+        ("endnotes", Place::Endnotes),
+    ] {
         if let Some(path) = target(kind) {
             if let Some(notes) = archive.read(&path)? {
                 out.push(place, &word_text(&notes, &headings, budget, limit)?);

@@ -19,7 +19,11 @@ pub(crate) struct Rel {
 }
 
 /// The relationships of `part` (`""` for the package itself).
-pub(crate) fn rels(archive: &mut Archive<'_, '_>, budget: &Budget<'_>, part: &str) -> Res<Vec<Rel>> {
+pub(crate) fn rels(
+    archive: &mut Archive<'_, '_>,
+    budget: &Budget<'_>,
+    part: &str,
+) -> Res<Vec<Rel>> {
     let (dir, file) = match part.rsplit_once('/') {
         Some((dir, file)) => (dir, file),
         None => ("", part),
@@ -168,7 +172,10 @@ mod tests {
     #[test]
     fn targets_resolve_against_the_part_dir() {
         assert_eq!(resolve("ppt", "slides/slide1.xml"), "ppt/slides/slide1.xml");
-        assert_eq!(resolve("ppt/slides", "../notesSlides/n1.xml"), "ppt/notesSlides/n1.xml");
+        assert_eq!(
+            resolve("ppt/slides", "../notesSlides/n1.xml"),
+            "ppt/notesSlides/n1.xml"
+        );
         assert_eq!(resolve("", "word/document.xml"), "word/document.xml");
         assert_eq!(resolve("word", "/word/document2.xml"), "word/document2.xml");
         assert_eq!(resolve("a", "../../../x"), "x");

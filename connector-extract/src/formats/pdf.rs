@@ -34,9 +34,8 @@ pub(crate) fn extract(bytes: &[u8], budget: &Budget<'_>, out: &mut Collector) ->
     let mut doc = Document::load_mem(bytes).map_err(load_failure)?;
     if doc.is_encrypted() {
         // A PDF with an empty user password opens for anyone; try it.
-        doc.decrypt("").map_err(|_| {
-            Failure::encrypted("the PDF needs a password to open")
-        })?;
+        doc.decrypt("")
+            .map_err(|_| Failure::encrypted("the PDF needs a password to open"))?;
     }
     budget.check_time()?;
     read_info(&doc, out);
@@ -228,8 +227,11 @@ fn parse_pdf_date(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
             .unwrap_or(default)
     };
     let year = digits.get(0..4)?.parse().ok()?;
-    let naive = chrono::NaiveDate::from_ymd_opt(year, num(4, 2, 1), num(6, 2, 1))?
-        .and_hms_opt(num(8, 2, 0), num(10, 2, 0), num(12, 2, 0))?;
+    let naive = chrono::NaiveDate::from_ymd_opt(year, num(4, 2, 1), num(6, 2, 1))?.and_hms_opt(
+        num(8, 2, 0),
+        num(10, 2, 0),
+        num(12, 2, 0),
+    )?;
     let rest = &s[digits.len()..];
     let offset_secs = match rest.chars().next() {
         Some(sign @ ('+' | '-')) => {
@@ -414,11 +416,7 @@ fn load_font<'a>(doc: &'a Document, dict: &'a Dictionary) -> Font<'a> {
             }
         }
     } else {
-        let first = dict
-            .get(b"FirstChar")
-            .ok()
-            .and_then(number)
-            .unwrap_or(0.0) as u32;
+        let first = dict.get(b"FirstChar").ok().and_then(number).unwrap_or(0.0) as u32;
         if let Some(list) = dict
             .get(b"Widths")
             .ok()
@@ -467,7 +465,11 @@ impl Font<'_> {
         if self.two_byte {
             for pair in bytes.chunks(2) {
                 let code = pair.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
-                total += self.widths.get(&code).copied().unwrap_or(self.default_width);
+                total += self
+                    .widths
+                    .get(&code)
+                    .copied()
+                    .unwrap_or(self.default_width);
             }
         } else {
             for &b in bytes {
@@ -713,7 +715,11 @@ impl<'d> Walker<'d, '_, '_> {
                     let Some(Object::Stream(form)) = deref(self.doc, reference) else {
                         continue;
                     };
-                    if form.dict.get(b"Subtype").ok().and_then(|s| s.as_name().ok())
+                    if form
+                        .dict
+                        .get(b"Subtype")
+                        .ok()
+                        .and_then(|s| s.as_name().ok())
                         != Some(b"Form")
                     {
                         continue;
@@ -820,9 +826,9 @@ pub(crate) fn repair(text: &str) -> String {
             .peek()
             .and_then(|n| n.trim_start().chars().next())
             .is_some_and(char::is_lowercase);
-        let hyphenated = trimmed.strip_suffix('-').filter(|before| {
-            before.chars().last().is_some_and(char::is_alphabetic)
-        });
+        let hyphenated = trimmed
+            .strip_suffix('-')
+            .filter(|before| before.chars().last().is_some_and(char::is_alphabetic));
         match hyphenated {
             Some(before) if next_starts_lower => {
                 joined.push_str(before);

@@ -188,7 +188,9 @@ pub(crate) fn extract(bytes: &[u8], budget: &Budget<'_>, out: &mut Collector) ->
                     i += 1;
                     match next {
                         b'\'' => {
-                            let hex = bytes.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok());
+                            let hex = bytes
+                                .get(i..i + 2)
+                                .and_then(|h| std::str::from_utf8(h).ok());
                             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                                 i += 2;
                                 if skip_fallback > 0 {
@@ -213,7 +215,8 @@ pub(crate) fn extract(bytes: &[u8], budget: &Budget<'_>, out: &mut Collector) ->
                         b'\n' | b'\r' => push(target!(), '\n'),
                         _ => {}
                     }
-                    first_in_group = false;
+                    // `{\*\dest …}`: the destination word is still first.
+                    first_in_group = first_in_group && next == b'*';
                 }
             }
             b'\r' | b'\n' => i += 1,
@@ -222,8 +225,7 @@ pub(crate) fn extract(bytes: &[u8], budget: &Budget<'_>, out: &mut Collector) ->
                 first_in_group = false;
                 // A run of plain text up to the next special byte.
                 let start = i;
-                while i < bytes.len() && !matches!(bytes[i], b'{' | b'}' | b'\\' | b'\r' | b'\n')
-                {
+                while i < bytes.len() && !matches!(bytes[i], b'{' | b'}' | b'\\' | b'\r' | b'\n') {
                     i += 1;
                 }
                 let mut run = &bytes[start..i];

@@ -198,7 +198,11 @@ fn value_owned(value: &Data) -> Option<String> {
 fn check_xls_extents(bytes: &[u8], budget: &Budget<'_>) -> Res<()> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
         .map_err(|e| Failure::malformed(format!("not a readable .xls file: {e}")))?;
-    let name = if file.exists("/Workbook") { "/Workbook" } else { "/Book" };
+    let name = if file.exists("/Workbook") {
+        "/Workbook"
+    } else {
+        "/Book"
+    };
     let mut stream = file
         .open_stream(name)
         .map_err(|e| Failure::malformed(format!("the .xls file has no workbook: {e}")))?;
