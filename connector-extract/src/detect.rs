@@ -68,6 +68,8 @@ impl Format {
     }
 
     /// Whether this build can extract text from the format.
+    // One arm per feature reads better than one long `matches!`.
+    #[allow(clippy::match_like_matches_macro)]
     pub fn is_supported(self) -> bool {
         match self {
             Format::Text => true,

@@ -1,6 +1,8 @@
 //! What is kept from small, well-formed files: structure, order, places,
 //! properties and warnings.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a broken test
+
 mod common;
 
 use connector_extract::{Extractor, Format, Place, Warning};

@@ -2,6 +2,8 @@
 //! (or, where the file is merely odd, a bounded success), quickly, without
 //! a panic and without unpacking more than the limits allow.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a broken test
+
 mod common;
 
 use std::io::{Cursor, Write};

@@ -160,11 +160,11 @@ impl State {
                     self.language = Some(lang);
                 }
             }
-            ("meta", true) => {
-                if attr(tag, "name").is_some_and(|n| n.eq_ignore_ascii_case("author")) {
-                    if let Some(author) = attr(tag, "content").filter(|a| !a.trim().is_empty()) {
-                        self.authors.push(author.trim().to_owned());
-                    }
+            ("meta", true)
+                if attr(tag, "name").is_some_and(|n| n.eq_ignore_ascii_case("author")) =>
+            {
+                if let Some(author) = attr(tag, "content").filter(|a| !a.trim().is_empty()) {
+                    self.authors.push(author.trim().to_owned());
                 }
             }
             ("br", _) => self.lines.line_break(),

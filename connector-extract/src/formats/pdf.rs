@@ -618,11 +618,7 @@ impl<'d> Walker<'d, '_, '_> {
             self.budget.tick()?;
             let ops = &op.operands;
             match op.operator.as_str() {
-                "q" => {
-                    if self.ctm_stack.len() < 1024 {
-                        self.ctm_stack.push(self.ctm);
-                    }
-                }
+                "q" if self.ctm_stack.len() < 1024 => self.ctm_stack.push(self.ctm),
                 "Q" => {
                     if let Some(m) = self.ctm_stack.pop() {
                         self.ctm = m;

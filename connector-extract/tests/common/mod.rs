@@ -1,6 +1,6 @@
 //! Builders for small, well-formed files the tests start from (and then
 //! break): zip packages, OOXML parts, hand-written PDFs.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::{Cursor, Write};
 
