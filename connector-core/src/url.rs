@@ -130,6 +130,7 @@ pub fn segment(id: &str) -> Result<String> {
 }
 
 /// Same scheme, host and port.
+#[cfg(feature = "http")]
 pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()

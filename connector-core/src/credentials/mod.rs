@@ -6,31 +6,40 @@
 //! implements `Display`, and errors never quote a secret.
 //!
 //! - [`Basic`] and [`Bearer`]: static credentials.
+//! - [`StaticAuth`]: either of them as configuration (serde).
 //! - [`env`](mod@env): static credentials from environment variables.
-//! - [`file`](mod@file): any of them from a JSON or TOML file.
-//! - [`ClientCredentials`] and [`RefreshToken`]: OAuth 2.0 tokens, cached,
-//!   refreshed before expiry, one token request in flight at a time.
-//! - [`PkceLogin`]: authorization code + PKCE for a person at a terminal.
-//! - [`CredentialStore`]: many tenants' credentials, in memory or in an
-//!   [`EncryptedFileStore`].
+//! - with feature `oauth`: `ClientCredentials` and `RefreshToken` (OAuth 2.0
+//!   tokens, cached, refreshed before expiry, one token request in flight
+//!   at a time) and `PkceLogin` (authorization code + PKCE for a person at a
+//!   terminal).
+//! - with feature `credential-store`: `CredentialStore` (many tenants'
+//!   credentials, in memory or in an `EncryptedFileStore`) and `file`
+//!   (any provider from a JSON or TOML file).
 //!
 //! See `docs/credentials.md` for how to choose.
 
 pub mod env;
+#[cfg(feature = "credential-store")]
 pub mod file;
+#[cfg(feature = "oauth")]
 mod oauth;
+#[cfg(feature = "oauth")]
 mod pkce;
 mod provider;
 mod statics;
+#[cfg(feature = "credential-store")]
 mod store;
 
+#[cfg(feature = "oauth")]
 pub use oauth::{
     ClientAuth, ClientCredentials, DEFAULT_REFRESH_SKEW, OAuthTokens, RefreshToken, RotationHook,
 };
+#[cfg(feature = "oauth")]
 pub use pkce::{DEFAULT_LOGIN_TIMEOUT, PendingLogin, PkceLogin};
 pub use provider::{CredentialProvider, SharedCredentials};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use statics::{Basic, Bearer, StaticAuth};
+#[cfg(feature = "credential-store")]
 pub use store::{
     CredentialKey, CredentialStore, CredentialStoreExt, EncryptedFileStore, MemoryCredentialStore,
     StoreKey, StoredCredential, TenantCredentials,

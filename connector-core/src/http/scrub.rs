@@ -36,6 +36,7 @@ impl std::fmt::Debug for Scrubber {
 
 impl Scrubber {
     /// The forms of raw secrets (a client secret, a refresh token).
+    #[cfg(feature = "oauth")]
     pub(crate) fn for_secrets(secrets: &[&SecretString]) -> Self {
         Self::from_plain(
             secrets
@@ -110,6 +111,7 @@ impl Scrubber {
     }
 
     /// `text` with every form replaced.
+    #[cfg(any(test, feature = "oauth"))]
     pub(crate) fn text(&self, text: &str) -> String {
         String::from_utf8_lossy(&self.bytes(text.as_bytes())).into_owned()
     }
