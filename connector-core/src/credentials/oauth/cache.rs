@@ -5,13 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use oauth2::basic::BasicTokenResponse;
 use oauth2::TokenResponse;
+use oauth2::basic::BasicTokenResponse;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
 use crate::{Error, ErrorKind, Result};
-
 
 /// What one token request produced.
 pub(crate) struct Fetched {

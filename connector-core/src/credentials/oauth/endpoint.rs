@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use oauth2::basic::{BasicClient, BasicErrorResponse};
 use oauth2::{
-    AsyncHttpClient, EndpointNotSet, EndpointSet, HttpRequest,
-    HttpResponse, RequestTokenError, TokenUrl,
+    AsyncHttpClient, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, RequestTokenError,
+    TokenUrl,
 };
 use secrecy::SecretString;
 use url::Url;
@@ -15,7 +15,6 @@ use url::Url;
 use crate::http::scrub::Scrubber;
 use crate::url::{check_base_url, without_query};
 use crate::{Error, ErrorKind, Result};
-
 
 pub(crate) type TokenClient =
     BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;

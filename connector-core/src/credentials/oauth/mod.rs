@@ -12,7 +12,6 @@
 //! `{"error":"invalid_client"}` is [`ErrorKind::Auth`], a `5xx` or a network
 //! failure [`ErrorKind::Transient`], a `429` [`ErrorKind::RateLimited`].
 
-
 mod cache;
 mod client_credentials;
 mod endpoint;
@@ -24,7 +23,6 @@ use std::time::{Duration, SystemTime};
 
 use oauth2::AuthType;
 use secrecy::SecretString;
-
 
 pub use client_credentials::ClientCredentials;
 pub(crate) use endpoint::{Endpoint, Transport, parse_endpoint_url};

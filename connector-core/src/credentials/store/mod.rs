@@ -12,7 +12,6 @@
 //! being handed to the wrong tenant. Tenant and connection ids are stored in
 //! clear (they are identifiers, not secrets); the fields are not.
 
-
 mod encrypted;
 mod memory;
 
