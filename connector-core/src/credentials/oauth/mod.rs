@@ -80,7 +80,7 @@ impl From<ClientAuth> for AuthType {
     }
 }
 
-/// Tokens a token endpoint issued: what [`PkceLogin`](super::PkceLogin)
+/// Tokens a token endpoint issued: what [`PkceLogin`](crate::credentials::PkceLogin)
 /// returns. `Debug` shows neither token.
 ///
 /// ```

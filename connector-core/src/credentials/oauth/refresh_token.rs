@@ -117,7 +117,7 @@ impl RefreshToken {
     }
 
     /// Start with an access token already in hand (e.g. from a
-    /// [`PkceLogin`](super::PkceLogin)), used until `expires_at` (less the
+    /// [`PkceLogin`](crate::credentials::PkceLogin)), used until `expires_at` (less the
     /// skew) or until it is rejected.
     pub fn with_access_token(
         self,
