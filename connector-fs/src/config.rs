@@ -2,8 +2,15 @@
 
 use std::path::PathBuf;
 
+use connector_core::options::SourceOptions;
+use serde::{Deserialize, Serialize};
+
 /// Settings of a [`FsConnector`](crate::FsConnector); the defaults suit a
-/// documentation folder or a source tree.
+/// documentation folder or a source tree. Deserializes from the same field
+/// names (unknown fields refused), for hosts that keep configuration as
+/// JSON or TOML; `options.concurrency` is how many files are read at once
+/// (default 8), `options.attachment_max_bytes` puts the bytes of non-text
+/// files up to that size into their attachment entry (none by default).
 ///
 /// ```
 /// use connector_fs::FsConfig;
@@ -13,8 +20,15 @@ use std::path::PathBuf;
 ///     .ignore("target/")
 ///     .max_text_bytes(1 << 20);
 /// assert_eq!(config.ignore_patterns, ["*.log", "target/"]);
+///
+/// let from_json: FsConfig = serde_json::from_str(
+///     r#"{"ignore_patterns": ["*.log"], "options": {"concurrency": 4}}"#,
+/// ).unwrap();
+/// assert_eq!(from_json.read_concurrency(), 4);
+/// assert!(serde_json::from_str::<FsConfig>(r#"{"ignore": []}"#).is_err());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct FsConfig {
     /// Extra gitignore-style patterns to leave out (`*.log`, `build/`).
@@ -25,17 +39,13 @@ pub struct FsConfig {
     pub include_hidden: bool,
     /// Text files larger than this are a per-document failure.
     pub max_text_bytes: u64,
-    /// Put the bytes of non-text files into their attachment entry.
-    pub attachment_bytes: bool,
-    /// Non-text files larger than this keep their entry but not their bytes.
-    pub max_attachment_bytes: u64,
-    /// Files read at the same time.
-    pub read_concurrency: usize,
     /// Yield a checkpoint after this many walked files.
     pub checkpoint_every: usize,
     /// Files and directories never walked, whatever the patterns say; see
     /// [`FsConfig::exclude_path`].
     pub exclude_paths: Vec<PathBuf>,
+    /// Options every source shares (here: concurrency and the attachment cap).
+    pub options: SourceOptions,
 }
 
 impl Default for FsConfig {
@@ -45,11 +55,9 @@ impl Default for FsConfig {
             respect_ignore_files: true,
             include_hidden: false,
             max_text_bytes: 10 << 20,
-            attachment_bytes: false,
-            max_attachment_bytes: 10 << 20,
-            read_concurrency: 8,
             checkpoint_every: 500,
             exclude_paths: Vec::new(),
+            options: SourceOptions::default(),
         }
     }
 }
@@ -92,11 +100,16 @@ impl FsConfig {
         self
     }
 
-    /// Set [`FsConfig::attachment_bytes`] and its cap.
-    pub fn attachment_bytes(mut self, on: bool, max_bytes: u64) -> Self {
-        self.attachment_bytes = on;
-        self.max_attachment_bytes = max_bytes;
+    /// Put the bytes of non-text files of at most `max_bytes` into their
+    /// attachment entry (`options.attachment_max_bytes`).
+    pub fn attachment_bytes(mut self, max_bytes: u64) -> Self {
+        self.options.attachment_max_bytes = Some(max_bytes);
         self
+    }
+
+    /// Files read at the same time (`options.concurrency`, default 8).
+    pub fn read_concurrency(&self) -> usize {
+        self.options.concurrency_or(8)
     }
 
     /// Set [`FsConfig::include_hidden`].

@@ -75,7 +75,8 @@ fn build(
     }
 
     let mut kind = text::kind_by_name(&entry.rel);
-    let want_bytes = config.attachment_bytes && entry.len <= config.max_attachment_bytes;
+    let cap = config.options.attachment_max_bytes;
+    let want_bytes = cap.is_some_and(|cap| entry.len <= cap);
     let mut len = entry.len;
     let mut attachment_bytes = None;
     if kind != Kind::Binary || want_bytes {
@@ -120,7 +121,7 @@ fn build(
             doc.sections.push(Section::text(text));
             return Ok(doc);
         }
-        let cap = config.max_attachment_bytes;
+        let cap = cap.unwrap_or(0);
         if want_bytes && len <= cap {
             read(&mut bytes, cap.saturating_add(1))?;
             // A file that grew past the cap while being read keeps its
@@ -213,7 +214,7 @@ mod tests {
         );
         assert_eq!(doc.attachments[0].bytes, None);
 
-        let with_bytes = FsConfig::default().attachment_bytes(true, 10);
+        let with_bytes = FsConfig::default().attachment_bytes(10);
         let Some(Item::Document(doc)) =
             to_item(&entry(dir.path(), "blob.bin"), "r", &with_bytes, None)
         else {

@@ -179,14 +179,13 @@ impl FsConnector {
         })?;
         if !root.is_dir() {
             return Err(Error::config(format!(
-                "{} is not a directory: --path takes a directory",
+                "path: {} is not a directory; give the directory to sync",
                 given.display()
             )));
         }
-        if config.read_concurrency == 0 || config.checkpoint_every == 0 {
-            return Err(Error::config(
-                "read_concurrency and checkpoint_every must be at least 1",
-            ));
+        config.options.validate()?;
+        if config.checkpoint_every == 0 {
+            return Err(Error::config("checkpoint_every must be at least 1"));
         }
         let overrides = walk::overrides(&root, &config.ignore_patterns)?;
         let exclude = config
@@ -237,7 +236,7 @@ impl FsConnector {
     fn items(&self, window: Option<TimeWindow>, after: Option<PathBuf>) -> ItemStream<'static> {
         let this = self.clone();
         let every = self.inner.config.checkpoint_every;
-        let concurrency = self.inner.config.read_concurrency;
+        let concurrency = self.inner.config.read_concurrency();
         let start = stream::once(async move {
             if let Err(e) = this.check_root() {
                 return stream::iter(vec![Err(e)]).boxed();
@@ -490,7 +489,7 @@ mod swap_tests {
         fs::write(tree.join("a.txt"), "public").unwrap();
         fs::write(tree.join("b.bin"), [0u8, 1, 2]).unwrap();
         // Attachment bytes on, so the binary file is opened too.
-        let config = FsConfig::default().attachment_bytes(true, 1 << 20);
+        let config = FsConfig::default().attachment_bytes(1 << 20);
         let (connector, entries) = listed(&tree, config).await;
         assert_eq!(entries.len(), 2);
 
