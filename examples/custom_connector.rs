@@ -120,10 +120,10 @@ fn to_item(feed_title: &str, raw: serde_json::Value, window: Option<TimeWindow>)
         }
     };
     let updated = item.date_modified.or(item.date_published);
-    if let (Some(window), Some(t)) = (window, updated) {
-        if !window.contains(t) {
-            return None;
-        }
+    if let (Some(window), Some(t)) = (window, updated)
+        && !window.contains(t)
+    {
+        return None;
     }
     let mut doc = Document::new(
         "jsonfeed",

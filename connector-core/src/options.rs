@@ -81,12 +81,12 @@ pub struct SourceOptions {
 impl SourceOptions {
     /// Check the values; errors name the field and the fix.
     pub fn validate(&self) -> Result<()> {
-        if let Some(rate) = self.rate {
-            if !(rate.is_finite() && rate > 0.0) {
-                return Err(Error::config(
-                    "rate must be a positive number of requests per second",
-                ));
-            }
+        if let Some(rate) = self.rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(Error::config(
+                "rate must be a positive number of requests per second",
+            ));
         }
         if self.concurrency == Some(0) {
             return Err(Error::config("concurrency must be at least 1"));
@@ -102,15 +102,14 @@ impl SourceOptions {
                 return Err(Error::config(format!("{name} must be more than 0")));
             }
         }
-        if let Some(proxy) = &self.proxy {
-            if !(proxy.starts_with("http://")
+        if let Some(proxy) = &self.proxy
+            && !(proxy.starts_with("http://")
                 || proxy.starts_with("https://")
                 || proxy.starts_with("socks5://"))
-            {
-                return Err(Error::config(
-                    "proxy must be a URL such as http://proxy.example.com:3128",
-                ));
-            }
+        {
+            return Err(Error::config(
+                "proxy must be a URL such as http://proxy.example.com:3128",
+            ));
         }
         Ok(())
     }

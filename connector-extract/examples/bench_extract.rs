@@ -286,11 +286,11 @@ fn recall_of(truth: &[String], got: &[String]) -> f64 {
     }
     let mut hit = 0usize;
     for t in truth {
-        if let Some(c) = counts.get_mut(t.as_str()) {
-            if *c > 0 {
-                *c -= 1;
-                hit += 1;
-            }
+        if let Some(c) = counts.get_mut(t.as_str())
+            && *c > 0
+        {
+            *c -= 1;
+            hit += 1;
         }
     }
     hit as f64 / truth.len() as f64

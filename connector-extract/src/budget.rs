@@ -53,7 +53,7 @@ impl<'a> Budget<'a> {
     pub(crate) fn tick(&self) -> Res<()> {
         let n = self.ticks.get().wrapping_add(1);
         self.ticks.set(n);
-        if n % TICKS_PER_CHECK == 0 {
+        if n.is_multiple_of(TICKS_PER_CHECK) {
             self.check_time()
         } else {
             Ok(())

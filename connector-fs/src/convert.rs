@@ -27,10 +27,10 @@ pub(crate) fn to_item(
     stop: &StopFlag,
 ) -> Option<Item> {
     let updated_at = utc(entry.modified);
-    if let (Some(window), Some(t)) = (window, updated_at) {
-        if !window.contains(t) {
-            return None;
-        }
+    if let (Some(window), Some(t)) = (window, updated_at)
+        && !window.contains(t)
+    {
+        return None;
     }
     let id = path_id(&entry.rel);
     Some(

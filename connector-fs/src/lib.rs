@@ -301,7 +301,7 @@ impl FsConnector {
                     out.extend(item.map(Ok));
                     if let Some(rel) = rel {
                         walked_count += 1;
-                        if walked_count % every == 0 {
+                        if walked_count.is_multiple_of(every) {
                             match Checkpoint::new(&FsCheckpoint::new(&rel)) {
                                 Ok(cp) => out.push(Ok(Item::Checkpoint(cp))),
                                 Err(e) => out.push(Err(e)),

@@ -568,15 +568,14 @@ impl Exchange<'_> {
                             Err(e) => (e, None),
                         }
                     } else {
-                        if status == StatusCode::UNAUTHORIZED && !refreshed {
-                            if let (Some(c), Some(rejected)) = (credentials, auth.as_ref()) {
-                                refreshed = true;
-                                if c.refresh(rejected).await? {
-                                    tracing::debug!(
-                                        "credentials refreshed after 401; sending again"
-                                    );
-                                    continue;
-                                }
+                        if status == StatusCode::UNAUTHORIZED
+                            && !refreshed
+                            && let (Some(c), Some(rejected)) = (credentials, auth.as_ref())
+                        {
+                            refreshed = true;
+                            if c.refresh(rejected).await? {
+                                tracing::debug!("credentials refreshed after 401; sending again");
+                                continue;
                             }
                         }
                         let wait = server_wait(status, response.headers());

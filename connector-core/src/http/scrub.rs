@@ -54,15 +54,14 @@ impl Scrubber {
         if let Some((scheme, rest)) = value.split_once(' ') {
             let rest = rest.trim();
             plain.push(rest.to_owned());
-            if scheme.eq_ignore_ascii_case("basic") {
-                if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest) {
-                    if let Ok(pair) = String::from_utf8(decoded) {
-                        if let Some((_, password)) = pair.split_once(':') {
-                            plain.push(password.to_owned());
-                        }
-                        plain.push(pair);
-                    }
+            if scheme.eq_ignore_ascii_case("basic")
+                && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest)
+                && let Ok(pair) = String::from_utf8(decoded)
+            {
+                if let Some((_, password)) = pair.split_once(':') {
+                    plain.push(password.to_owned());
                 }
+                plain.push(pair);
             }
         }
         Self::from_plain(plain)

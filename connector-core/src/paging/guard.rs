@@ -102,12 +102,12 @@ impl<T> Guard<T> {
         let Some(next) = &page.next else {
             return Ok(());
         };
-        if let (Some(PageCursor::Offset(now)), PageCursor::Offset(then)) = (at, next) {
-            if then <= now {
-                return Err(self.stop(format_args!(
-                    "returned a next offset ({then}) that does not move past the current one ({now})"
-                )));
-            }
+        if let (Some(PageCursor::Offset(now)), PageCursor::Offset(then)) = (at, next)
+            && then <= now
+        {
+            return Err(self.stop(format_args!(
+                "returned a next offset ({then}) that does not move past the current one ({now})"
+            )));
         }
         if !self.cursors.insert(cursor_key(next)) {
             return Err(self.stop("returned a next-page cursor it had already returned"));

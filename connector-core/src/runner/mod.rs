@@ -621,7 +621,10 @@ impl SyncRunner {
                 self.commit(run).await?;
             }
             if self.options.progress_every > 0
-                && run.counts.items() % self.options.progress_every == 0
+                && run
+                    .counts
+                    .items()
+                    .is_multiple_of(self.options.progress_every)
             {
                 self.emit(SyncStatus::SyncProgress, run.counts, None);
             }
@@ -786,10 +789,10 @@ fn open_stream<'a>(
     if let Some(c) = connector.as_checkpointed() {
         return Ok((c.resume(window, from), true));
     }
-    if !window.is_full() {
-        if let Some(p) = connector.as_poll() {
-            return Ok((p.poll(window), true));
-        }
+    if !window.is_full()
+        && let Some(p) = connector.as_poll()
+    {
+        return Ok((p.poll(window), true));
     }
     if let Some(l) = connector.as_load() {
         // A full load each time; unchanged documents are skipped by hash.

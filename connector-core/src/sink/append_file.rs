@@ -187,15 +187,15 @@ impl AppendFile {
                 pos.bytes
             )));
         }
-        if let Some(tail) = &pos.tail {
-            if self.tail_hash(pos.bytes)? != *tail {
-                return Err(Error::config(format!(
-                    "the first {} bytes of {here} are not the ones the last sync committed to \
+        if let Some(tail) = &pos.tail
+            && self.tail_hash(pos.bytes)? != *tail
+        {
+            return Err(Error::config(format!(
+                "the first {} bytes of {here} are not the ones the last sync committed to \
                      {named} (the file was edited or replaced): put the committed file back, or \
                      remove the state to start over; {untouched}",
-                    pos.bytes
-                )));
-            }
+                pos.bytes
+            )));
         }
         Ok(())
     }

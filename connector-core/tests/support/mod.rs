@@ -346,10 +346,10 @@ impl<S: Sink> Sink for Probe<S> {
         }
         self.inner.write(doc).await?;
         self.written.fetch_add(1, Ordering::SeqCst);
-        if let Some((at, token)) = &self.cancel_at_write {
-            if *at == self.writes {
-                token.cancel();
-            }
+        if let Some((at, token)) = &self.cancel_at_write
+            && *at == self.writes
+        {
+            token.cancel();
         }
         Ok(())
     }
@@ -402,10 +402,10 @@ impl Recorder {
 
 impl SyncObserver for Recorder {
     fn on_event(&self, event: &SyncEvent) {
-        if let Some((n, notify)) = &self.on_skipped {
-            if event.documents_skipped == *n {
-                notify.notify_one();
-            }
+        if let Some((n, notify)) = &self.on_skipped
+            && event.documents_skipped == *n
+        {
+            notify.notify_one();
         }
         self.events.lock().unwrap().push(event.clone());
     }

@@ -44,10 +44,10 @@ impl Lines {
 
     /// Mark the open paragraph as a list item.
     pub(crate) fn list_item(&mut self) {
-        if let Some(p) = self.paras.last_mut() {
-            if p.prefix.is_empty() {
-                p.prefix = "- ".into();
-            }
+        if let Some(p) = self.paras.last_mut()
+            && p.prefix.is_empty()
+        {
+            p.prefix = "- ".into();
         }
     }
 
@@ -177,10 +177,10 @@ impl Lines {
 
     pub(crate) fn end_cell(&mut self) {
         self.end_all_paras_in_cell();
-        if let Some(t) = self.tables.last_mut() {
-            if let Some(cell) = t.cell.take() {
-                t.row.push(cell);
-            }
+        if let Some(t) = self.tables.last_mut()
+            && let Some(cell) = t.cell.take()
+        {
+            t.row.push(cell);
         }
     }
 

@@ -36,10 +36,10 @@ pub(crate) fn extract(
     let mut archive = Archive::open(bytes, budget)?;
     if archive.has("META-INF/manifest.xml") {
         // Encrypted entries are listed in the manifest with encryption data.
-        if let Some(manifest) = archive.read("META-INF/manifest.xml")? {
-            if manifest.windows(14).any(|w| w == b"encryption-dat") {
-                return Err(Failure::encrypted("the document is password-protected"));
-            }
+        if let Some(manifest) = archive.read("META-INF/manifest.xml")?
+            && manifest.windows(14).any(|w| w == b"encryption-dat")
+        {
+            return Err(Failure::encrypted("the document is password-protected"));
         }
     }
     read_properties(&mut archive, budget, "meta.xml", out)?;

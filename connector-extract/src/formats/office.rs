@@ -47,10 +47,10 @@ pub(crate) fn docx(bytes: &[u8], budget: &Budget<'_>, out: &mut Collector) -> Re
         ("footnotes", Place::Footnotes),
         ("endnotes", Place::Endnotes),
     ] {
-        if let Some(path) = target(kind) {
-            if let Some(notes) = archive.read(&path)? {
-                out.push(place, &word_text(&notes, &headings, budget, limit)?);
-            }
+        if let Some(path) = target(kind)
+            && let Some(notes) = archive.read(&path)?
+        {
+            out.push(place, &word_text(&notes, &headings, budget, limit)?);
         }
     }
     Ok(())
@@ -79,10 +79,10 @@ fn heading_styles(bytes: &[u8], budget: &Budget<'_>) -> Res<HashMap<String, u8>>
                         }
                     }
                     b"outlineLvl" => {
-                        if let Some(level) = attr(&e, b"val").and_then(|v| v.parse::<u8>().ok()) {
-                            if level < 9 {
-                                out.insert(id, level + 1);
-                            }
+                        if let Some(level) = attr(&e, b"val").and_then(|v| v.parse::<u8>().ok())
+                            && level < 9
+                        {
+                            out.insert(id, level + 1);
                         }
                     }
                     _ => {}
@@ -171,10 +171,10 @@ fn paragraph_properties(
                     }
                 }
                 b"outlineLvl" => {
-                    if let Some(level) = attr(&e, b"val").and_then(|v| v.parse::<u8>().ok()) {
-                        if level < 9 {
-                            lines.heading(level + 1);
-                        }
+                    if let Some(level) = attr(&e, b"val").and_then(|v| v.parse::<u8>().ok())
+                        && level < 9
+                    {
+                        lines.heading(level + 1);
                     }
                 }
                 b"numPr" => lines.list_item(),
@@ -226,10 +226,10 @@ pub(crate) fn pptx(bytes: &[u8], budget: &Budget<'_>, out: &mut Collector) -> Re
         let notes = rels(&mut archive, budget, slide)?
             .into_iter()
             .find(|r| r.kind == "notesSlide");
-        if let Some(notes) = notes {
-            if let Some(bytes) = archive.read(&notes.target)? {
-                out.push(Place::Notes(number), &drawing_text(&bytes, budget)?);
-            }
+        if let Some(notes) = notes
+            && let Some(bytes) = archive.read(&notes.target)?
+        {
+            out.push(Place::Notes(number), &drawing_text(&bytes, budget)?);
         }
         if out.full() {
             break;

@@ -141,10 +141,10 @@ pub(crate) fn extract(bytes: &[u8], budget: &Budget<'_>, out: &mut Collector) ->
                             flush!();
                             if let Some(n) = param {
                                 let code = if n < 0 { n + 65536 } else { n } as u32;
-                                if let Some(c) = char::from_u32(code) {
-                                    if let Some(t) = target!() {
-                                        t.push(c);
-                                    }
+                                if let Some(c) = char::from_u32(code)
+                                    && let Some(t) = target!()
+                                {
+                                    t.push(c);
                                 }
                             }
                             skip_fallback = group.uc;

@@ -172,11 +172,11 @@ impl TokenCache {
     {
         let seen = self.fetches.load(Ordering::Acquire);
         let _flight = self.flight.lock().await;
-        if let Some(current) = self.fresh() {
-            if current.expose_secret() != rejected.expose_secret() {
-                // Another caller already replaced the rejected token.
-                return Ok(true);
-            }
+        if let Some(current) = self.fresh()
+            && current.expose_secret() != rejected.expose_secret()
+        {
+            // Another caller already replaced the rejected token.
+            return Ok(true);
         }
         if let Some(error) = self.failure_since(seen) {
             return Err(error);

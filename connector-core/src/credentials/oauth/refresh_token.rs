@@ -174,13 +174,13 @@ impl RefreshToken {
                 .context("refreshing the OAuth access token")
         })?;
         let fetched = Fetched::from_response(&response);
-        if let Some(rotated) = &fetched.refresh_token {
-            if rotated.expose_secret() != current.expose_secret() {
-                *write_lock(&self.refresh_token) = rotated.clone();
-                tracing::debug!(token_url = %self.endpoint.display, "refresh token rotated");
-                if let Some(hook) = &self.on_rotate {
-                    hook(rotated);
-                }
+        if let Some(rotated) = &fetched.refresh_token
+            && rotated.expose_secret() != current.expose_secret()
+        {
+            *write_lock(&self.refresh_token) = rotated.clone();
+            tracing::debug!(token_url = %self.endpoint.display, "refresh token rotated");
+            if let Some(hook) = &self.on_rotate {
+                hook(rotated);
             }
         }
         Ok(fetched)
