@@ -367,13 +367,12 @@ fn inline(node: &Value, out: &mut String, depth: usize) {
                 .flatten()
                 .find(|m| kind(m) == "link")
                 .and_then(|m| attr_str(m, "href"));
-            if let Some(href) = href
-                && href != text
-                && !href.is_empty()
-            {
-                out.push_str(" (");
-                out.push_str(href);
-                out.push(')');
+            if let Some(href) = href {
+                if href != text && !href.is_empty() {
+                    out.push_str(" (");
+                    out.push_str(href);
+                    out.push(')');
+                }
             }
         }
         "hardBreak" => out.push('\n'),

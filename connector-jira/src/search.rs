@@ -107,10 +107,10 @@ pub(crate) fn issues(
     } = reader;
     // Resuming: the search starts at the checkpoint, not the window start.
     let mut query_window = window;
-    if let Some(after) = from.after_updated
-        && after > query_window.start
-    {
-        query_window.start = after;
+    if let Some(after) = from.after_updated {
+        if after > query_window.start {
+            query_window.start = after;
+        }
     }
     let state = State {
         cursor: Some(client.first_cursor()),
