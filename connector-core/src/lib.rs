@@ -15,6 +15,7 @@
 //! - [`content_index`]: which documents the sink holds, to skip unchanged ones.
 //! - [`error`]: the one typed [`Error`].
 //! - [`text`]: whether a file or object is text, and its MIME type.
+//! - [`json`]: a listing page's records, each parsed on its own.
 //! - [`options`]: the options every source shares (rate, retry, TLS, …).
 //! - [`paging`]: the one pager every listing uses (read-ahead, loop guards).
 //! - with feature `rate`, [`rate`](mod@rate): rate control that converges on
@@ -73,6 +74,7 @@ pub mod document;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod json;
 pub mod options;
 pub mod paging;
 #[cfg(feature = "rate")]

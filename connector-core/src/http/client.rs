@@ -415,6 +415,17 @@ impl Request<'_> {
         decode_json(&request, &scrubber, &body)
     }
 
+    /// Send and split a listing page: the records under `key`, each to be
+    /// decoded on its own (see [`split_page`](crate::json::split_page)), and
+    /// the page around them. A page without the array is a
+    /// [`Decode`](ErrorKind::Decode) error naming the request. The body is
+    /// read inside the retry loop, as for [`fetch_json`](Self::fetch_json).
+    pub async fn fetch_page(self, key: &str) -> Result<crate::json::SplitPage> {
+        let (request, scrubber, body) = self.exchange(true).await?.into_body()?;
+        crate::json::split_page(&scrubber.bytes(&body), key)
+            .map_err(|e| e.with_request_line(&request))
+    }
+
     /// Send and return the whole body as text (invalid UTF-8 replaced), the
     /// body read inside the retry loop as for [`fetch_json`](Self::fetch_json).
     pub async fn fetch_text(self) -> Result<String> {
