@@ -1,0 +1,102 @@
+//! # connector-sdk
+//!
+//! The connector SDK in one dependency: `connector-core` as [`core`], each
+//! source crate behind a feature of its name, and
+//! [`connector_from_config`] — the one way a host (a CLI, a sync service)
+//! turns a kind and a configuration it stored as JSON or TOML into a
+//! `Box<dyn Connector>` at run time.
+//!
+//! ```
+//! use connector_sdk::connector_from_config;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let connector = connector_from_config(
+//!     "fs",
+//!     serde_json::json!({"path": dir.path(), "ignore_patterns": ["*.log"]}),
+//! )?;
+//! assert_eq!(connector.kind(), "fs");
+//!
+//! let typo = connector_from_config("fs", serde_json::json!({"path": dir.path(), "ignore": []}));
+//! let err = typo.err().expect("an unknown field is refused");
+//! assert!(err.to_string().contains("unknown field `ignore`"), "{err}");
+//! # Ok::<(), connector_sdk::core::Error>(())
+//! ```
+//!
+//! Each source's configuration is its crate's config type, field for field
+//! (its documentation lists them), with the options every source shares
+//! under `options` and credentials where the source takes them.
+
+use connector_core::{Connector, Error, Result};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub use connector_core as core;
+#[cfg(feature = "fs")]
+pub use connector_fs as fs;
+
+/// The connector kinds this build knows, by the features compiled in.
+pub const KINDS: &[&str] = &[
+    #[cfg(feature = "fs")]
+    "fs",
+];
+
+/// Build the connector of `kind` from its configuration. Errors name the
+/// field and the fix; an unknown kind names the kinds compiled in.
+pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connector>> {
+    match kind {
+        #[cfg(feature = "fs")]
+        "fs" => fs_connector(config),
+        _ => Err(Error::config(format!(
+            "unknown connector kind {kind:?}; this build knows: {}",
+            KINDS.join(", ")
+        ))),
+    }
+}
+
+/// A configuration of type `T`, the error naming the kind and the field.
+fn parse<T: DeserializeOwned>(kind: &str, config: Value) -> Result<T> {
+    serde_json::from_value(config)
+        .map_err(|e| Error::config(format!("{kind} configuration: {e}")))
+}
+
+/// Take `field` out of `config` (a field the connector's constructor takes
+/// apart from its config type).
+#[cfg(feature = "fs")]
+fn take<T: DeserializeOwned>(kind: &str, config: &mut Value, field: &str) -> Result<T> {
+    let value = config
+        .as_object_mut()
+        .ok_or_else(|| Error::config(format!("{kind} configuration must be an object")))?
+        .remove(field)
+        .ok_or_else(|| Error::config(format!("{kind} configuration: missing field `{field}`")))?;
+    serde_json::from_value(value)
+        .map_err(|e| Error::config(format!("{kind} configuration: `{field}`: {e}")))
+}
+
+#[cfg(feature = "fs")]
+fn fs_connector(mut config: Value) -> Result<Box<dyn Connector>> {
+    let path: std::path::PathBuf = take("fs", &mut config, "path")?;
+    let config: connector_fs::FsConfig = parse("fs", config)?;
+    Ok(Box::new(connector_fs::FsConnector::new(path, config)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(kind: &str, config: Value) -> String {
+        match connector_from_config(kind, config) {
+            Ok(c) => panic!("built a `{}` connector", c.kind()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn unknown_kinds_and_shapes_are_clear_errors() {
+        let err = error("gopher", Value::Null);
+        assert!(err.contains("this build knows: fs"), "{err}");
+        let err = error("fs", serde_json::json!([]));
+        assert!(err.contains("must be an object"), "{err}");
+        let err = error("fs", serde_json::json!({}));
+        assert!(err.contains("missing field `path`"), "{err}");
+    }
+}
