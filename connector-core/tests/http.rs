@@ -843,3 +843,26 @@ async fn a_lone_429_pauses_everyone_without_slowing_the_rest() {
         again.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_refused_long_retry_after_does_not_freeze_the_client() {
+    let server = MockServer::start().await;
+    Mock::given(path("/long"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "86400"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/ok"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client.get("/long").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    let started = Instant::now();
+    client.get("/ok").send().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}

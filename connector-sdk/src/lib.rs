@@ -55,8 +55,7 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
 
 /// A configuration of type `T`, the error naming the kind and the field.
 fn parse<T: DeserializeOwned>(kind: &str, config: Value) -> Result<T> {
-    serde_json::from_value(config)
-        .map_err(|e| Error::config(format!("{kind} configuration: {e}")))
+    serde_json::from_value(config).map_err(|e| Error::config(format!("{kind} configuration: {e}")))
 }
 
 /// Take `field` out of `config` (a field the connector's constructor takes

@@ -594,9 +594,11 @@ impl Exchange<'_> {
                             || (status == StatusCode::SERVICE_UNAVAILABLE && wait.is_some());
                         if throttled {
                             inner.counters.throttled();
-                            inner
-                                .rate
-                                .throttled(wait.map(|w| w.min(inner.retry.max_retry_after)));
+                            // A wait longer than the policy accepts fails this
+                            // request; pausing everyone for it would freeze the
+                            // connector for whoever uses it next.
+                            let pause = wait.filter(|w| *w <= inner.retry.max_retry_after);
+                            inner.rate.throttled(pause);
                         }
                         let body = read_capped(response, ERROR_BODY_LIMIT).await;
                         let body = scrubber.bytes(&body);

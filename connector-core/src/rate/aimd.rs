@@ -48,8 +48,17 @@ pub(crate) const GROWTH: f64 = 0.10;
 pub(crate) const ADDITIVE: f64 = 2.0;
 /// Never below one request every ten seconds.
 pub(crate) const FLOOR: f64 = 0.1;
-/// Sends remembered to measure the rate actually sent.
+/// Sends (and acceptances) remembered to measure rates.
 const MEASURE: usize = 64;
+/// Rate after a cut, as a share of the rate the server accepted.
+const ACCEPTED_SHARE: f64 = 0.95;
+
+/// Events per second over `times`, `None` without enough of them to tell.
+fn per_second(times: &VecDeque<Instant>) -> Option<f64> {
+    let (first, last) = (times.front()?, times.back()?);
+    let span = last.saturating_duration_since(*first).as_secs_f64();
+    (times.len() >= 4 && span > 0.0).then(|| (times.len() - 1) as f64 / span)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -71,6 +80,8 @@ pub(crate) struct Aimd {
     last_growth: Instant,
     /// Recent send times since the last pause ended.
     sends: VecDeque<Instant>,
+    /// Recent times the server accepted a request, since the last pause.
+    accepts: VecDeque<Instant>,
     /// Moving share of refusals among recent answers.
     refused_share: f64,
 }
@@ -93,6 +104,7 @@ impl Aimd {
             cut_allowed_at: None,
             last_growth: now,
             sends: VecDeque::with_capacity(MEASURE),
+            accepts: VecDeque::with_capacity(MEASURE),
             refused_share: 0.0,
         }
     }
@@ -127,9 +139,7 @@ impl Aimd {
     /// Requests per second actually sent recently (since the last pause),
     /// `None` without enough sends to tell.
     fn measured(&self) -> Option<f64> {
-        let (first, last) = (self.sends.front()?, self.sends.back()?);
-        let span = last.saturating_duration_since(*first).as_secs_f64();
-        (self.sends.len() >= 4 && span > 0.0).then(|| (self.sends.len() - 1) as f64 / span)
+        per_second(&self.sends)
     }
 
     /// Everyone waits until `now + wait`.
@@ -140,6 +150,7 @@ impl Aimd {
         }
         // What was sent before the pause says nothing about after it.
         self.sends.clear();
+        self.accepts.clear();
         self.next_slot = self.next_slot.max(until);
     }
 
@@ -147,6 +158,7 @@ impl Aimd {
     pub(crate) fn throttled(&mut self, now: Instant, retry_after: Option<Duration>) {
         self.refused_share += (1.0 - self.refused_share) * SHARE_WEIGHT;
         let sent = self.measured();
+        let accepted = per_second(&self.accepts);
         if let Some(wait) = retry_after {
             self.pause(now, wait);
         }
@@ -158,7 +170,13 @@ impl Aimd {
             None => self.rate,
         };
         let base = if base.is_finite() { base } else { 1.0 };
-        self.rate = (base * CUT).clamp(FLOOR, self.ceiling);
+        // What the server accepted is the best guess of its quota: a burst
+        // far over it is cut to just under it at once, not step by step.
+        let target = match accepted {
+            Some(accepted) => (base * CUT).min(accepted * ACCEPTED_SHARE),
+            None => base * CUT,
+        };
+        self.rate = target.clamp(FLOOR, self.ceiling);
         self.phase = Phase::Steady;
         self.settle(now);
     }
@@ -174,6 +192,10 @@ impl Aimd {
     /// A response that was not throttled, with the budget headers it carried.
     pub(crate) fn succeeded(&mut self, now: Instant, budget: &Budget) {
         self.refused_share -= self.refused_share * SHARE_WEIGHT;
+        if self.accepts.len() == MEASURE {
+            self.accepts.pop_front();
+        }
+        self.accepts.push_back(now);
         if let Some(quota) = budget.quota_per_second() {
             self.follow_quota(quota, budget);
             return;

@@ -114,11 +114,10 @@ pub struct RichText {
     /// Inline text of the block being written.
     line: String,
     stack: Vec<Open>,
-    /// A blank line is owed before the next block.
-    gap: bool,
-    /// The last output line was written inside the current container
-    /// (list items and table rows follow each other without gaps).
-    wrote: bool,
+    /// A blank line is owed before the next line written, under the
+    /// prefixes of this many open containers (those around the block that
+    /// ended). Owed, not written: an empty block that follows writes none.
+    gap: Option<usize>,
 }
 
 impl RichText {
@@ -270,7 +269,7 @@ impl RichText {
         match open {
             Open::Flat => {}
             Open::Paragraph | Open::Quote | Open::List { .. } | Open::Table => {
-                self.gap = true;
+                self.gap = Some(self.stack.len());
             }
             Open::Heading(level) => {
                 let text = std::mem::take(&mut self.line);
@@ -278,14 +277,14 @@ impl RichText {
                     self.line = format!("{} {}", "#".repeat(usize::from(level)), text.trim());
                 }
                 self.flush_line();
-                self.gap = true;
+                self.gap = Some(self.stack.len());
             }
             Open::Item { .. } => {
                 // Put the item back while its last line is written.
                 self.stack.push(open);
                 self.flush_line();
                 self.stack.pop();
-                self.gap = false;
+                self.gap = None;
             }
             Open::Code => {
                 let code = std::mem::take(&mut self.line);
@@ -295,7 +294,7 @@ impl RichText {
                 }
                 self.line.push_str("```");
                 self.emit_line();
-                self.gap = true;
+                self.gap = Some(self.stack.len());
             }
             Open::Cell => {
                 let cell = std::mem::take(&mut self.line).trim().to_owned();
@@ -318,14 +317,9 @@ impl RichText {
         }
     }
 
-    /// A new block: the owed blank line, if anything came before.
+    /// A new block: what is pending before it is written.
     fn start_block(&mut self) {
         self.flush_line();
-        if self.gap && !self.out.is_empty() {
-            self.line.clear();
-            self.emit_line_raw(true);
-        }
-        self.gap = false;
     }
 
     /// Write the pending inline text as a line, if there is any.
@@ -334,26 +328,36 @@ impl RichText {
             self.line.clear();
             return;
         }
-        if self.gap && !self.out.is_empty() {
-            let pending = std::mem::take(&mut self.line);
-            self.emit_line_raw(true);
-            self.line = pending;
-        }
-        self.gap = false;
         let trimmed = self.line.trim().to_owned();
         self.line = trimmed;
         self.emit_line();
     }
 
+    /// Append `self.line` as one output line under the open containers'
+    /// prefixes, after the blank line owed, if any.
     fn emit_line(&mut self) {
-        self.emit_line_raw(false);
+        if let Some(depth) = self.gap.take()
+            && !self.out.is_empty()
+        {
+            let prefix = self.prefix(depth, true);
+            self.out.push('\n');
+            self.out.push_str(&prefix);
+        }
+        let prefix = self.prefix(self.stack.len(), false);
+        if !self.out.is_empty() {
+            self.out.push('\n');
+        }
+        self.out.push_str(&prefix);
+        let line = std::mem::take(&mut self.line);
+        self.out.push_str(&line);
     }
 
-    /// Append `self.line` as one output line under the open containers'
-    /// prefixes (`blank`: a separating line, prefixes only).
-    fn emit_line_raw(&mut self, blank: bool) {
+    /// The prefix of the first `depth` open containers (`blank`: for a
+    /// separating line, which uses an item's indent, not its marker, and
+    /// keeps only a quote's `> `).
+    fn prefix(&mut self, depth: usize, blank: bool) -> String {
         let mut prefix = String::new();
-        for open in &mut self.stack {
+        for open in self.stack.iter_mut().take(depth) {
             match open {
                 Open::Quote => prefix.push_str("> "),
                 Open::Item {
@@ -371,18 +375,10 @@ impl RichText {
                 _ => {}
             }
         }
-        if !self.out.is_empty() {
-            self.out.push('\n');
+        if blank && !prefix.ends_with("> ") {
+            prefix.truncate(prefix.trim_end().len());
         }
-        let line = std::mem::take(&mut self.line);
-        if blank {
-            self.out
-                .push_str(prefix.trim_end_matches(|c| c == ' ' && !prefix.ends_with("> ")));
-        } else {
-            self.out.push_str(&prefix);
-            self.out.push_str(&line);
-        }
-        self.wrote = true;
+        prefix
     }
 
     /// The text, every open block closed.
@@ -557,6 +553,19 @@ mod tests {
         let out = t.finish();
         assert!(out.ends_with("deep"));
         assert_eq!(out.matches("> ").count(), MAX_DEPTH);
+    }
+
+    #[test]
+    fn empty_blocks_leave_no_trace() {
+        let mut t = RichText::new();
+        para(&mut t, "one");
+        para(&mut t, "   ");
+        t.begin(Block::Quote);
+        t.end();
+        t.begin(Block::Heading(2));
+        t.end();
+        para(&mut t, "two");
+        assert_eq!(t.finish(), "one\n\ntwo");
     }
 
     #[test]
