@@ -21,9 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use connector_core::checkpoint::FileCheckpointStore;
+use connector_core::credentials::StaticAuth;
+use connector_core::deployment::Deployment;
 use connector_core::runner::{RunnerOptions, SyncMode, SyncRunner};
 use connector_core::sink::JsonlSink;
-use connector_jira::{Deployment, JiraAuth, JiraConfig, JiraConnector};
+use connector_jira::{JiraConfig, JiraConnector};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -127,8 +129,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = JiraConfig::new(server.uri())
         .deployment(Deployment::Cloud)
         .project("ENG")
-        .requests_per_second(1000.0);
-    let jira = JiraConnector::new(config, JiraAuth::basic("bench@example.com", "token"))?;
+        .credentials(StaticAuth::basic("bench@example.com", "token"));
+    let jira = JiraConnector::new(config)?;
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("out.jsonl");
     let mut sink = JsonlSink::create(&out)?;
@@ -146,7 +148,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rate = report.documents_processed as f64 / secs;
     let ceiling = 100.0 / latency.as_secs_f64();
     let bytes = std::fs::metadata(&out)?.len();
-    let http = jira.client().http().counters();
+    let http = jira.http().counters();
     println!(
         "jira full sync {n} issues, {latency_ms} ms per search page: {} documents in {secs:.2}s = {rate:.0} docs/s \
          ({:.0}% of the {ceiling:.0} docs/s paging ceiling); {} requests; output {:.1} MiB; peak RSS {}",
