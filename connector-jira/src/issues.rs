@@ -194,11 +194,9 @@ fn search_pages(
         Some(PageCursor::Token(t)) => Some(t.clone()),
         _ => None,
     };
-    let mut pager = Pager::new("Jira search");
-    if client.deployment() == Deployment::DataCenter {
-        // Offset paging: a page that adds no issue ends the search with an error.
-        pager = pager.ids(|r: &Record| Some(r.key().to_owned()));
-    }
+    // With ids the pager ends a search that serves the same page again (under
+    // a fresh token, or an offset page adding no issue) with an error.
+    let pager = Pager::new("Jira search").ids(|r: &Record| Some(r.key().to_owned()));
     pager.pages(first, move |cursor| {
         let client = client.clone();
         let jql = jql.clone();

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
 
-use connector_core::deployment::Deployment;
 use connector_core::paging::{Page, Pager};
 use connector_core::{Result, SlimDocument, SlimStream};
 
@@ -24,35 +23,33 @@ pub(crate) fn keys(
     page_size: u32,
 ) -> SlimStream<'static> {
     let jql: Arc<str> = Arc::from(jql);
-    let mut pager = Pager::new("Jira key listing");
-    if client.deployment() == Deployment::DataCenter {
-        pager = pager.ids(|key: &String| Some(key.clone()));
-    }
-    let pages = pager.pages(None, move |cursor| {
-        let client = client.clone();
-        let jql = jql.clone();
-        async move {
-            let page = client
-                .search(&jql, cursor.as_ref(), &["key"], page_size)
-                .await?;
-            let mut keys = Vec::with_capacity(page.items.len());
-            for raw in &page.items {
-                // A listing that cannot name an issue cannot say it still
-                // exists: stop rather than report it deleted.
-                let key = serde_json::from_str::<KeyOnly>(raw.get())
-                    .ok()
-                    .and_then(|k| k.key)
-                    .ok_or_else(|| {
-                        connector_core::Error::new(
-                            connector_core::ErrorKind::Decode,
-                            "Jira key listing: an issue of the answer has no readable `key`",
-                        )
-                    })?;
-                keys.push(key);
+    let pages = Pager::new("Jira key listing")
+        .ids(|key: &String| Some(key.clone()))
+        .pages(None, move |cursor| {
+            let client = client.clone();
+            let jql = jql.clone();
+            async move {
+                let page = client
+                    .search(&jql, cursor.as_ref(), &["key"], page_size)
+                    .await?;
+                let mut keys = Vec::with_capacity(page.items.len());
+                for raw in &page.items {
+                    // A listing that cannot name an issue cannot say it still
+                    // exists: stop rather than report it deleted.
+                    let key = serde_json::from_str::<KeyOnly>(raw.get())
+                        .ok()
+                        .and_then(|k| k.key)
+                        .ok_or_else(|| {
+                            connector_core::Error::new(
+                                connector_core::ErrorKind::Decode,
+                                "Jira key listing: an issue of the answer has no readable `key`",
+                            )
+                        })?;
+                    keys.push(key);
+                }
+                Ok(Page::new(keys, page.next))
             }
-            Ok(Page::new(keys, page.next))
-        }
-    });
+        });
     pages
         .map(move |page| {
             let ids: Vec<Result<SlimDocument>> = match page {
