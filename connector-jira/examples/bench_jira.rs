@@ -15,7 +15,7 @@
 //!
 //! # The same sync against a token-bucket quota: once with budget headers,
 //! # once with headers on the 429s only and a configured rate above the quota.
-//! cargo run --release -p connector-jira --example bench_jira quota [issues] [quota_rps]
+//! cargo run --release -p connector-jira --example bench_jira quota [issues] [quota_rps] [concurrency]
 //! ```
 //!
 //! Peak RSS is the process high-water mark, including the in-process
@@ -108,7 +108,10 @@ impl Site {
                     .find(|(name, _)| name == k)
                     .map(|(_, v)| v.into_owned())
             };
-            (q("maxResults").and_then(|m| m.parse().ok()), q("nextPageToken"))
+            (
+                q("maxResults").and_then(|m| m.parse().ok()),
+                q("nextPageToken"),
+            )
         };
         let size = size.unwrap_or(50).min(100) as usize;
         let start = token.and_then(|t| t.parse::<usize>().ok()).unwrap_or(0);
@@ -269,7 +272,10 @@ async fn against_python(n: usize) -> Result<(), Box<dyn std::error::Error>> {
     let out = String::from_utf8_lossy(&py.stdout);
     let mut words = out.split_whitespace();
     let py_issues: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    let py_secs: f64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(f64::NAN);
+    let py_secs: f64 = words
+        .next()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(f64::NAN);
     let (report, secs, jira) = sync(&server, SourceOptions::default()).await?;
     println!(
         "python enhanced_jql loop (issues only): {py_issues} issues in {py_secs:.2}s\n\
@@ -282,7 +288,11 @@ async fn against_python(n: usize) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn against_quota(n: usize, quota: f64) -> Result<(), Box<dyn std::error::Error>> {
+async fn against_quota(
+    n: usize,
+    quota: f64,
+    concurrency: Option<usize>,
+) -> Result<(), Box<dyn std::error::Error>> {
     for (budget_headers, rate) in [(true, None), (false, Some(quota * 2.0))] {
         let bucket = Arc::new(TokenBucket::new(
             Site {
@@ -296,6 +306,9 @@ async fn against_quota(n: usize, quota: f64) -> Result<(), Box<dyn std::error::E
         ));
         let server = server(Shared(bucket.clone())).await;
         let mut options = SourceOptions::default();
+        if let Some(concurrency) = concurrency {
+            options = options.with_concurrency(concurrency);
+        }
         if let Some(rate) = rate {
             options = options.with_rate(rate);
         }
@@ -329,7 +342,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     match args.first().map(String::as_str) {
         Some("python") => against_python(num(1, 1000.0) as usize).await,
-        Some("quota") => against_quota(num(1, 1000.0) as usize, num(2, 200.0)).await,
+        Some("quota") => {
+            let concurrency = args.get(3).and_then(|a| a.parse().ok());
+            against_quota(num(1, 1000.0) as usize, num(2, 200.0), concurrency).await
+        }
         _ => throughput(num(0, 10_000.0) as usize, num(1, 50.0) as u64).await,
     }
 }

@@ -16,11 +16,11 @@ pub(crate) const CLOUD_HOSTS: &[&str] = &[".atlassian.net", "api.atlassian.com"]
 /// Requests per second a sync starts at when `options.rate` is unset; the
 /// rate control grows it while the site answers and cuts it when the site
 /// throttles, so this never caps a site with room to spare.
-pub(crate) const DEFAULT_RATE: f64 = 1000.0;
+pub(crate) const DEFAULT_RATE: f64 = 10_000.0;
 
 /// Issues whose comments (and attachments) are read at once when
 /// `options.concurrency` is unset.
-pub(crate) const DEFAULT_CONCURRENCY: usize = 8;
+pub(crate) const DEFAULT_CONCURRENCY: usize = 16;
 
 /// Settings of a [`JiraConnector`](crate::JiraConnector).
 ///

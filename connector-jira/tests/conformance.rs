@@ -102,8 +102,7 @@ fn page_with_one_bad_record(cloud: bool) -> ResponseTemplate {
         issue.to_string()
     };
     let good: Vec<String> = (1..=3).map(bare).collect();
-    let bad = bare(4)
-        .replace("Issue number 4", "Issue \\udc00 number 4");
+    let bad = bare(4).replace("Issue number 4", "Issue \\udc00 number 4");
     let issues = format!("[{}, {bad}]", good.join(","));
     let body = if cloud {
         format!(r#"{{"issues": {issues}, "isLast": true}}"#)
