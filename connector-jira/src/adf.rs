@@ -3,9 +3,11 @@
 //! tables (one row per line, cells separated by ` | `), code blocks, quotes,
 //! panels, mentions, emoji, cards and links, dates and status lozenges.
 //!
-//! The input is whatever JSON the API returned: a node of an unknown type
-//! keeps its text children, a node of the wrong shape is skipped, and
-//! nothing here panics.
+//! The walk over ADF nodes is here; the text layout is core's
+//! [`RichText`] writer, shared with every other rich-text source. The input
+//! is whatever JSON the API returned: a node of an unknown type keeps its
+//! text children, a node of the wrong shape is skipped, and nothing here
+//! panics.
 //!
 //! ```
 //! use connector_jira::adf::adf_to_text;
@@ -25,22 +27,18 @@
 //! ```
 
 use chrono::DateTime;
+use connector_core::text::rich::{Block, RichText};
 use serde_json::Value;
 
-/// Deeper nesting than this is not rendered (the JSON parser already
-/// limits depth; this guards values built some other way).
+/// Deeper nesting than this is not walked (the JSON parser already limits
+/// depth; this guards values built some other way).
 const MAX_DEPTH: usize = 64;
 
 /// The text of an ADF document (or any ADF node).
 pub fn adf_to_text(node: &Value) -> String {
-    let mut w = Writer::default();
-    w.block(node, 0);
-    w.finish()
-}
-
-#[derive(Default)]
-struct Writer {
-    out: String,
+    let mut t = RichText::new();
+    block(&mut t, node, 0);
+    t.finish()
 }
 
 fn kind(node: &Value) -> &str {
@@ -62,266 +60,221 @@ fn children(node: &Value) -> &[Value] {
         .unwrap_or(&[])
 }
 
-impl Writer {
-    fn finish(self) -> String {
-        self.out.trim_end().to_owned()
-    }
+fn is_inline(node: &Value) -> bool {
+    matches!(
+        kind(node),
+        "text"
+            | "hardBreak"
+            | "mention"
+            | "emoji"
+            | "inlineCard"
+            | "date"
+            | "status"
+            | "mediaInline"
+            | "placeholder"
+            | "inlineExtension"
+    )
+}
 
-    /// Start a new block: separated from the previous one by a blank line.
-    fn separate(&mut self) {
-        let trimmed = self.out.trim_end_matches([' ', '\t']).len();
-        self.out.truncate(trimmed);
-        if self.out.is_empty() {
-            return;
-        }
-        while !self.out.ends_with("\n\n") {
-            self.out.push('\n');
-        }
-    }
+/// A block of `text` alone (a media name, a card's URL).
+fn paragraph(t: &mut RichText, text: &str) {
+    t.begin(Block::Paragraph);
+    t.text(text);
+    t.end();
+}
 
-    /// Render block-level content, each block separated by a blank line.
-    fn blocks(&mut self, nodes: &[Value], depth: usize) {
-        for node in nodes {
-            self.block(node, depth);
+/// Block content; a run of inline nodes where blocks were expected (task
+/// and decision items hold them directly) is written as one paragraph.
+fn blocks(t: &mut RichText, nodes: &[Value], depth: usize) {
+    let mut run: Vec<&Value> = Vec::new();
+    for node in nodes {
+        if is_inline(node) {
+            run.push(node);
+            continue;
         }
+        if !run.is_empty() {
+            inline_paragraph(t, &run, depth);
+            run.clear();
+        }
+        block(t, node, depth);
     }
-
-    fn block(&mut self, node: &Value, depth: usize) {
-        if depth > MAX_DEPTH {
-            return;
-        }
-        let d = depth + 1;
-        match kind(node) {
-            "doc" => self.blocks(children(node), d),
-            "paragraph" => {
-                self.separate();
-                self.out.push_str(&inline_text(children(node), d));
-            }
-            "heading" => {
-                self.separate();
-                let level = attr(node, "level")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(1)
-                    .clamp(1, 6);
-                self.out.push_str(&"#".repeat(level as usize));
-                self.out.push(' ');
-                self.out.push_str(&inline_text(children(node), d));
-            }
-            "bulletList" | "orderedList" | "taskList" | "decisionList" => {
-                self.separate();
-                let lines = list_lines(node, d);
-                self.out.push_str(&lines.join("\n"));
-            }
-            "codeBlock" => {
-                self.separate();
-                let language = attr_str(node, "language").unwrap_or("");
-                self.out.push_str("```");
-                self.out.push_str(language);
-                self.out.push('\n');
-                self.out.push_str(&raw_text(children(node)));
-                self.out.push_str("\n```");
-            }
-            "blockquote" => {
-                self.separate();
-                let inner = render_blocks(children(node), d);
-                self.out.push_str(&prefix_lines(&inner, "> ", "> "));
-            }
-            "panel" => {
-                self.separate();
-                let label = match attr_str(node, "panelType").unwrap_or("info") {
-                    "info" => "Info",
-                    "note" => "Note",
-                    "warning" => "Warning",
-                    "error" => "Error",
-                    "success" => "Success",
-                    "tip" => "Tip",
-                    _ => "Note",
-                };
-                self.out.push_str(label);
-                self.out.push_str(": ");
-                self.out.push_str(&render_blocks(children(node), d));
-            }
-            "expand" | "nestedExpand" => {
-                self.separate();
-                if let Some(title) = attr_str(node, "title").filter(|t| !t.is_empty()) {
-                    self.out.push_str(title);
-                    self.separate();
-                }
-                self.blocks(children(node), d);
-            }
-            "rule" => {
-                self.separate();
-                self.out.push_str("---");
-            }
-            "table" => {
-                self.separate();
-                let rows: Vec<String> = children(node)
-                    .iter()
-                    .filter(|r| kind(r) == "tableRow")
-                    .map(|row| {
-                        children(row)
-                            .iter()
-                            .map(|cell| collapse(&render_blocks(children(cell), d)))
-                            .collect::<Vec<_>>()
-                    })
-                    .filter(|cells| cells.iter().any(|c| !c.is_empty()))
-                    .map(|cells| cells.join(" | "))
-                    .collect();
-                self.out.push_str(&rows.join("\n"));
-            }
-            "mediaSingle" | "mediaGroup" => {
-                let names: Vec<String> = children(node).iter().filter_map(media_name).collect();
-                let captions = children(node)
-                    .iter()
-                    .filter(|c| kind(c) == "caption")
-                    .map(|c| inline_text(children(c), d))
-                    .filter(|c| !c.is_empty());
-                let all: Vec<String> = names.into_iter().chain(captions).collect();
-                if !all.is_empty() {
-                    self.separate();
-                    self.out.push_str(&all.join("\n"));
-                }
-            }
-            "media" => {
-                if let Some(name) = media_name(node) {
-                    self.separate();
-                    self.out.push_str(&name);
-                }
-            }
-            "blockCard" | "embedCard" => {
-                if let Some(url) = card_url(node) {
-                    self.separate();
-                    self.out.push_str(&url);
-                }
-            }
-            "layoutSection"
-            | "layoutColumn"
-            | "bodiedExtension"
-            | "multiBodiedExtension"
-            | "extensionFrame" => self.blocks(children(node), d),
-            "extension" | "inlineExtension" => {}
-            // Inline content where a block was expected, or a node type this
-            // converter does not know: keep its text.
-            _ => {
-                let text = inline_text(std::slice::from_ref(node), d);
-                if !text.trim().is_empty() {
-                    self.separate();
-                    self.out.push_str(&text);
-                }
-            }
-        }
+    if !run.is_empty() {
+        inline_paragraph(t, &run, depth);
     }
 }
 
-/// Render block content into a fresh string.
-fn render_blocks(nodes: &[Value], depth: usize) -> String {
-    let mut w = Writer::default();
-    w.blocks(nodes, depth);
-    w.finish()
+fn inline_paragraph(t: &mut RichText, nodes: &[&Value], depth: usize) {
+    t.begin(Block::Paragraph);
+    for node in nodes {
+        inline(t, node, depth);
+    }
+    t.end();
 }
 
-/// One line per list item; nested lists indented by two spaces.
-fn list_lines(list: &Value, depth: usize) -> Vec<String> {
+fn block(t: &mut RichText, node: &Value, depth: usize) {
     if depth > MAX_DEPTH {
-        return Vec::new();
+        return;
     }
-    let list_kind = kind(list);
-    let mut number = attr(list, "order").and_then(Value::as_u64).unwrap_or(1);
-    let mut lines = Vec::new();
-    for item in children(list) {
-        let marker = match (list_kind, kind(item)) {
-            ("orderedList", _) => {
-                let m = format!("{number}. ");
-                number += 1;
-                m
-            }
-            (_, "taskItem") => {
-                if attr_str(item, "state") == Some("DONE") {
-                    "- [x] ".to_owned()
-                } else {
-                    "- [ ] ".to_owned()
+    let d = depth + 1;
+    match kind(node) {
+        "doc"
+        | "layoutSection"
+        | "layoutColumn"
+        | "bodiedExtension"
+        | "multiBodiedExtension"
+        | "extensionFrame" => blocks(t, children(node), d),
+        // An empty paragraph (a blank line typed in the editor) writes
+        // nothing, not an empty block.
+        "paragraph" if children(node).is_empty() => {}
+        "paragraph" => {
+            t.begin(Block::Paragraph);
+            inlines(t, children(node), d);
+            t.end();
+        }
+        "heading" => {
+            let level = attr(node, "level")
+                .and_then(Value::as_u64)
+                .unwrap_or(1)
+                .clamp(1, 6);
+            t.begin(Block::Heading(level as u8));
+            inlines(t, children(node), d);
+            t.end();
+        }
+        "bulletList" | "taskList" | "decisionList" => list(t, node, false, 1, d),
+        "orderedList" => {
+            let start = attr(node, "order").and_then(Value::as_u64).unwrap_or(1);
+            list(t, node, true, start, d);
+        }
+        "codeBlock" => {
+            let language = attr_str(node, "language").map(str::to_owned);
+            t.begin(Block::Code { language });
+            for child in children(node) {
+                match kind(child) {
+                    "hardBreak" => t.raw("\n"),
+                    _ => t.raw(child.get("text").and_then(Value::as_str).unwrap_or("")),
                 }
             }
-            (_, "decisionItem") => "- Decision: ".to_owned(),
-            _ => "- ".to_owned(),
-        };
-        let mut first = String::new();
-        let mut nested = Vec::new();
-        let mut rest = Vec::new();
-        // Task and decision items hold inline content directly; list items
-        // hold blocks (a paragraph, then maybe a nested list).
-        let mut inline_run = Vec::new();
-        for child in children(item) {
-            match kind(child) {
-                "bulletList" | "orderedList" | "taskList" | "decisionList" => {
-                    nested.extend(
-                        list_lines(child, depth + 1)
-                            .into_iter()
-                            .map(|l| format!("  {l}")),
-                    );
-                }
-                "paragraph" if first.is_empty() && rest.is_empty() => {
-                    first = inline_text(children(child), depth + 1);
-                }
-                "text" | "mention" | "emoji" | "hardBreak" | "inlineCard" | "date" | "status" => {
-                    inline_run.push(child.clone());
+            t.end();
+        }
+        "blockquote" => {
+            t.begin(Block::Quote);
+            blocks(t, children(node), d);
+            t.end();
+        }
+        "panel" => {
+            let label = match attr_str(node, "panelType").unwrap_or("info") {
+                "info" => "Info",
+                "warning" => "Warning",
+                "error" => "Error",
+                "success" => "Success",
+                "tip" => "Tip",
+                _ => "Note",
+            };
+            // The label leads the panel's first paragraph: `Warning: careful`.
+            let content = children(node);
+            match content.split_first() {
+                Some((first, rest)) if kind(first) == "paragraph" => {
+                    t.begin(Block::Paragraph);
+                    t.text(label);
+                    t.text(": ");
+                    inlines(t, children(first), d);
+                    t.end();
+                    blocks(t, rest, d);
                 }
                 _ => {
-                    let text = render_blocks(std::slice::from_ref(child), depth + 1);
-                    if !text.is_empty() {
-                        rest.push(text);
-                    }
+                    paragraph(t, &format!("{label}:"));
+                    blocks(t, content, d);
                 }
             }
         }
-        if !inline_run.is_empty() {
-            let text = inline_text(&inline_run, depth + 1);
-            first = if first.is_empty() {
-                text
+        "expand" | "nestedExpand" => {
+            if let Some(title) = attr_str(node, "title").filter(|t| !t.trim().is_empty()) {
+                paragraph(t, title);
+            }
+            blocks(t, children(node), d);
+        }
+        "rule" => t.rule(),
+        "table" => {
+            t.begin(Block::Table);
+            for row in children(node).iter().filter(|r| kind(r) == "tableRow") {
+                t.begin(Block::Row);
+                for cell in children(row) {
+                    t.begin(Block::Cell);
+                    blocks(t, children(cell), d);
+                    t.end();
+                }
+                t.end();
+            }
+            t.end();
+        }
+        "mediaSingle" | "mediaGroup" => {
+            for child in children(node) {
+                if let Some(name) = media_name(child) {
+                    paragraph(t, &name);
+                } else if kind(child) == "caption" {
+                    t.begin(Block::Paragraph);
+                    inlines(t, children(child), d);
+                    t.end();
+                }
+            }
+        }
+        "media" => {
+            if let Some(name) = media_name(node) {
+                paragraph(t, &name);
+            }
+        }
+        "blockCard" | "embedCard" => {
+            if let Some(url) = card_url(node) {
+                paragraph(t, &url);
+            }
+        }
+        "extension" | "inlineExtension" => {}
+        // Inline content where a block was expected, or a node type this
+        // converter does not know: keep its text.
+        _ => {
+            if is_inline(node) {
+                t.begin(Block::Paragraph);
+                inline(t, node, d);
+                t.end();
             } else {
-                format!("{first} {text}")
-            };
+                blocks(t, children(node), d);
+            }
         }
-        lines.push(prefix_lines(
-            &first,
-            &marker,
-            &" ".repeat(marker.chars().count()),
-        ));
-        for block in rest {
-            lines.push(prefix_lines(&block, "  ", "  "));
-        }
-        lines.extend(nested);
     }
-    lines
 }
 
-/// Prefix the first line with `first` and the others with `rest`.
-fn prefix_lines(text: &str, first: &str, rest: &str) -> String {
-    let mut out = String::with_capacity(text.len() + first.len());
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
+/// A list; each item's content is blocks (list items) or inline nodes
+/// (task and decision items).
+fn list(t: &mut RichText, node: &Value, ordered: bool, start: u64, depth: usize) {
+    t.begin(Block::List { ordered, start });
+    for item in children(node) {
+        match kind(item) {
+            "taskItem" => t.begin(Block::Task {
+                done: attr_str(item, "state") == Some("DONE"),
+            }),
+            _ => t.begin(Block::Item),
         }
-        out.push_str(if i == 0 { first } else { rest });
-        out.push_str(line);
+        if kind(item) == "decisionItem" {
+            t.text("Decision: ");
+        }
+        // The item's leading text (inline nodes, or its first paragraph) is
+        // the item's line; what follows is blocks under it.
+        let content = children(item);
+        let lead = content.iter().take_while(|n| is_inline(n)).count();
+        for node in &content[..lead] {
+            inline(t, node, depth + 1);
+        }
+        let rest = match &content[lead..] {
+            [first, rest @ ..] if lead == 0 && kind(first) == "paragraph" => {
+                inlines(t, children(first), depth + 1);
+                rest
+            }
+            rest => rest,
+        };
+        blocks(t, rest, depth + 1);
+        t.end();
     }
-    out
-}
-
-/// Table cells live on one line.
-fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Text of code blocks: no marks, no structure.
-fn raw_text(nodes: &[Value]) -> String {
-    nodes
-        .iter()
-        .map(|n| match kind(n) {
-            "hardBreak" => "\n",
-            _ => n.get("text").and_then(Value::as_str).unwrap_or(""),
-        })
-        .collect()
+    t.end();
 }
 
 fn media_name(node: &Value) -> Option<String> {
@@ -343,23 +296,20 @@ fn card_url(node: &Value) -> Option<String> {
     })
 }
 
-/// Inline content as one string (hard breaks become newlines).
-fn inline_text(nodes: &[Value], depth: usize) -> String {
-    let mut out = String::new();
+fn inlines(t: &mut RichText, nodes: &[Value], depth: usize) {
     for node in nodes {
-        inline(node, &mut out, depth);
+        inline(t, node, depth);
     }
-    out
 }
 
-fn inline(node: &Value, out: &mut String, depth: usize) {
+fn inline(t: &mut RichText, node: &Value, depth: usize) {
     if depth > MAX_DEPTH {
         return;
     }
     match kind(node) {
         "text" => {
             let text = node.get("text").and_then(Value::as_str).unwrap_or("");
-            out.push_str(text);
+            t.text(text);
             let href = node
                 .get("marks")
                 .and_then(Value::as_array)
@@ -369,72 +319,61 @@ fn inline(node: &Value, out: &mut String, depth: usize) {
                 .and_then(|m| attr_str(m, "href"));
             if let Some(href) = href {
                 if href != text && !href.is_empty() {
-                    out.push_str(" (");
-                    out.push_str(href);
-                    out.push(')');
+                    t.text(&format!(" ({href})"));
                 }
             }
         }
-        "hardBreak" => out.push('\n'),
-        "mention" => {
-            let text = attr_str(node, "text").filter(|t| !t.is_empty());
-            match text {
-                Some(t) => out.push_str(t),
-                None => {
-                    out.push('@');
-                    out.push_str(attr_str(node, "id").unwrap_or("unknown"));
-                }
-            }
-        }
+        "hardBreak" => t.line_break(),
+        "mention" => match attr_str(node, "text").filter(|t| !t.is_empty()) {
+            Some(name) => t.text(name),
+            None => t.text(&format!("@{}", attr_str(node, "id").unwrap_or("unknown"))),
+        },
         "emoji" => {
-            let short = attr_str(node, "shortName").or_else(|| attr_str(node, "text"));
-            out.push_str(short.unwrap_or(""));
+            if let Some(short) = attr_str(node, "shortName").or_else(|| attr_str(node, "text")) {
+                t.text(short);
+            }
         }
         "inlineCard" => {
             if let Some(url) = card_url(node) {
-                out.push_str(&url);
+                t.text(&url);
             }
         }
         "date" => {
-            let ts = attr(node, "timestamp").and_then(|t| match t {
+            let ts = attr(node, "timestamp").and_then(|ts| match ts {
                 Value::String(s) => s.parse::<i64>().ok(),
                 Value::Number(n) => n.as_i64(),
                 _ => None,
             });
             if let Some(date) = ts.and_then(DateTime::from_timestamp_millis) {
-                out.push_str(&date.format("%Y-%m-%d").to_string());
+                t.text(&date.format("%Y-%m-%d").to_string());
             }
         }
         "status" => {
             if let Some(text) = attr_str(node, "text") {
-                out.push('[');
-                out.push_str(text);
-                out.push(']');
+                t.text(&format!("[{text}]"));
             }
         }
         "mediaInline" => {
             if let Some(name) = attr_str(node, "alt").or_else(|| attr_str(node, "url")) {
-                out.push_str(&format!("[attachment: {name}]"));
+                t.text(&format!("[attachment: {name}]"));
             }
         }
         "placeholder" | "inlineExtension" => {}
         // A block inside inline content (malformed), or an unknown node:
-        // keep its text.
+        // keep its text, inline.
         _ => {
             let inner = children(node);
-            if !inner.is_empty() {
-                let text = render_blocks(inner, depth + 1);
-                out.push_str(&collapse_blocks(&text));
-            } else if let Some(text) = node.get("text").and_then(Value::as_str) {
-                out.push_str(text);
+            if inner.is_empty() {
+                if let Some(text) = node.get("text").and_then(Value::as_str) {
+                    t.text(text);
+                }
+            }
+            for child in inner {
+                t.text(" ");
+                inline(t, child, depth + 1);
             }
         }
     }
-}
-
-/// Blocks flattened into inline text: blank lines become single spaces.
-fn collapse_blocks(text: &str) -> String {
-    text.split("\n\n").collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

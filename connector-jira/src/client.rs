@@ -1,123 +1,85 @@
 //! [`JiraClient`]: the few Jira REST calls the connector makes, over the
-//! core HTTP layer (credentials, quota, retry, redirects).
+//! core HTTP layer (credentials, rate control, retry, redirects). Each
+//! listing call returns one [`Page`] for a core [`Pager`](connector_core::paging::Pager).
 
-use std::sync::Arc;
+use serde_json::json;
+use serde_json::value::RawValue;
 
-use secrecy::SecretString;
-use serde_json::{Value, json};
-
-use connector_core::credentials::{Basic, Bearer, SharedCredentials};
+use connector_core::credentials::SharedCredentials;
+use connector_core::deployment::Deployment;
 use connector_core::http::HttpClient;
-use connector_core::rate::RateLimit;
+use connector_core::paging::{Page, PageCursor};
+use connector_core::url::segment;
 use connector_core::{Error, ErrorKind, Result};
 
-use crate::config::{Deployment, JiraConfig};
+use crate::config::{DEFAULT_RATE, JiraConfig};
 use crate::model::{Named, OffsetSearchPage, PageOfComments, ProjectPage, TokenSearchPage, User};
 
-/// How the connector authenticates.
-///
-/// ```
-/// use connector_jira::JiraAuth;
-/// let cloud = JiraAuth::basic("me@acme.com", "api-token");
-/// let dc = JiraAuth::bearer("personal-access-token");
-/// assert!(!format!("{cloud:?} {dc:?}").contains("token\""));
-/// ```
-#[derive(Debug, Clone)]
-pub struct JiraAuth(SharedCredentials);
+/// Data Center pages by offset; an issue updated or deleted during the
+/// sync leaves the result set and shifts every later issue one place left.
+/// Each page therefore starts this many issues before the end of the
+/// previous one, and the stream drops the repeats.
+pub(crate) const DC_PAGE_OVERLAP: u64 = 10;
 
-impl JiraAuth {
-    /// Cloud: the account's email and an API token.
-    pub fn basic(email: impl Into<String>, api_token: impl Into<SecretString>) -> Self {
-        Self(Arc::new(Basic::new(email, api_token)))
-    }
-
-    /// Data Center personal access token, or an OAuth 2.0 access token.
-    pub fn bearer(token: impl Into<SecretString>) -> Self {
-        Self(Arc::new(Bearer::new(token)))
-    }
-
-    /// Any credential provider (an OAuth 2.0 refresh-token flow, say).
-    pub fn provider(provider: SharedCredentials) -> Self {
-        Self(provider)
-    }
-}
-
-/// Where a search page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cursor {
-    /// Cloud: the `nextPageToken` (none for the first page).
-    Token(Option<String>),
-    /// Data Center: the `startAt` offset.
-    Offset(u64),
-}
-
-/// One search page, whichever deployment answered.
-#[derive(Debug)]
-pub struct SearchPage {
-    /// The issues, raw.
-    pub issues: Vec<Value>,
-    /// Cloud: the next page's token.
-    pub next_token: Option<String>,
-    /// Cloud: whether this is the last page.
-    pub is_last: bool,
-    /// Data Center: issues matching in all.
-    pub total: u64,
-}
+/// Projects asked for per page of Cloud's project search (its maximum).
+const PROJECT_PAGE_SIZE: u32 = 100;
 
 /// The Jira REST calls of the connector. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct JiraClient {
+pub(crate) struct JiraClient {
     http: HttpClient,
     deployment: Deployment,
 }
 
 impl JiraClient {
-    /// A client for `config` authenticating with `auth`.
-    pub fn new(config: &JiraConfig, auth: JiraAuth) -> Result<Self> {
-        let limit = RateLimit::per_second(config.requests_per_second)
-            .with_burst((config.requests_per_second * 2.0).ceil().max(1.0) as u32);
+    /// A client for `config` signing in with `credentials`.
+    pub(crate) fn new(config: &JiraConfig, credentials: SharedCredentials) -> Result<Self> {
         let http = HttpClient::builder("jira", config.base_url.as_str())
-            .shared_credentials(auth.0)
-            .rate_limit(limit)
+            .options(&config.options, DEFAULT_RATE)
+            .shared_credentials(credentials)
             .build()?;
         Ok(Self {
             http,
-            deployment: config.deployment,
+            deployment: config.resolved_deployment(),
         })
     }
 
     /// The HTTP client (its counters: requests, retries, throttled time).
-    pub fn http(&self) -> &HttpClient {
+    pub(crate) fn http(&self) -> &HttpClient {
         &self.http
     }
 
+    /// Cloud or Data Center.
+    pub(crate) fn deployment(&self) -> Deployment {
+        self.deployment
+    }
+
     fn api(&self, path: &str) -> String {
-        format!("/rest/api/{}/{path}", self.deployment.api_version())
+        let version = match self.deployment {
+            Deployment::Cloud => "3",
+            Deployment::DataCenter => "2",
+        };
+        format!("/rest/api/{version}/{path}")
     }
 
-    /// The cursor of a search's first page.
-    pub fn first_cursor(&self) -> Cursor {
-        match self.deployment {
-            Deployment::Cloud => Cursor::Token(None),
-            Deployment::DataCenter => Cursor::Offset(0),
-        }
-    }
-
-    /// One page of a JQL search: Cloud's enhanced search
-    /// (`POST /rest/api/3/search/jql`) or Data Center's
-    /// (`POST /rest/api/2/search`). Both are read-only, so retried.
-    pub async fn search(
+    /// One page of a JQL search at `cursor` (`None`: the first page):
+    /// Cloud's enhanced search (`POST /rest/api/3/search/jql`, tokens) or
+    /// Data Center's (`POST /rest/api/2/search`, offsets overlapping by
+    /// [`DC_PAGE_OVERLAP`]). Both are read-only, so retried.
+    pub(crate) async fn search(
         &self,
         jql: &str,
-        cursor: &Cursor,
+        cursor: Option<&PageCursor>,
         fields: &[&str],
         page_size: u32,
-    ) -> Result<SearchPage> {
-        match cursor {
-            Cursor::Token(token) => {
+    ) -> Result<Page<Box<RawValue>>> {
+        match self.deployment {
+            Deployment::Cloud => {
                 let mut body = json!({ "jql": jql, "maxResults": page_size, "fields": fields });
-                if let Some(token) = token {
-                    body["nextPageToken"] = json!(token);
+                match cursor {
+                    None => {}
+                    Some(PageCursor::Token(token)) => body["nextPageToken"] = json!(token),
+                    Some(other) => return Err(wrong_cursor(other)),
                 }
                 let page: TokenSearchPage = self
                     .http
@@ -127,15 +89,15 @@ impl JiraClient {
                     .fetch_json()
                     .await
                     .map_err(search_error)?;
-                Ok(SearchPage {
-                    is_last: page.is_last.unwrap_or(page.next_page_token.is_none()),
-                    next_token: page.next_page_token,
-                    issues: page.issues,
-                    total: 0,
-                })
+                Ok(Page::new(page.issues, page.next.map(PageCursor::Token)))
             }
-            Cursor::Offset(start_at) => {
-                let body = json!({ "jql": jql, "startAt": start_at, "maxResults": page_size, "fields": fields });
+            Deployment::DataCenter => {
+                let start = match cursor {
+                    None => 0,
+                    Some(PageCursor::Offset(start)) => *start,
+                    Some(other) => return Err(wrong_cursor(other)),
+                };
+                let body = json!({ "jql": jql, "startAt": start, "maxResults": page_size, "fields": fields });
                 let page: OffsetSearchPage = self
                     .http
                     .post(&self.api("search"))
@@ -144,33 +106,47 @@ impl JiraClient {
                     .fetch_json()
                     .await
                     .map_err(search_error)?;
-                Ok(SearchPage {
-                    issues: page.issues,
-                    next_token: None,
-                    is_last: false,
-                    total: page.total,
-                })
+                let fetched = page.issues.len() as u64;
+                let end = start.saturating_add(fetched);
+                let next = (fetched > 0 && end < page.total).then(|| {
+                    // Step back a little (see DC_PAGE_OVERLAP), but always forward.
+                    PageCursor::Offset(end - DC_PAGE_OVERLAP.min(fetched - 1))
+                });
+                Ok(Page::new(page.issues, next))
             }
         }
     }
 
     /// A page of an issue's comments (`GET …/issue/{key}/comment`), oldest first.
-    pub async fn comments(&self, key: &str, start_at: u64, max: u32) -> Result<PageOfComments> {
-        self.http
-            .get(&self.api(&format!("issue/{key}/comment")))
+    pub(crate) async fn comments(
+        &self,
+        key: &str,
+        cursor: Option<&PageCursor>,
+        page_size: u32,
+    ) -> Result<Page<crate::model::Comment>> {
+        let start = match cursor {
+            None => 0,
+            Some(PageCursor::Offset(start)) => *start,
+            Some(other) => return Err(wrong_cursor(other)),
+        };
+        let path = self.api(&format!("issue/{}/comment", segment(key)?));
+        let page: PageOfComments = self
+            .http
+            .get(&path)
             .query(&[
-                ("startAt", start_at.to_string()),
-                ("maxResults", max.to_string()),
+                ("startAt", start.to_string()),
+                ("maxResults", page_size.to_string()),
                 ("orderBy", "created".to_string()),
             ])
             .fetch_json()
-            .await
+            .await?;
+        Ok(Page::from_offset(page.comments, start, page.total))
     }
 
     /// An attachment's bytes from its `content` URL, refused over `cap`.
     /// Cloud answers with a redirect to its media host; the credentials do
     /// not follow it (the redirect URL carries its own token).
-    pub async fn attachment(&self, content_url: &str, cap: u64) -> Result<bytes::Bytes> {
+    pub(crate) async fn attachment(&self, content_url: &str, cap: u64) -> Result<bytes::Bytes> {
         self.http
             .get(content_url)
             .send()
@@ -181,7 +157,7 @@ impl JiraClient {
 
     /// The authenticated user (`GET …/myself`): checks the credentials and
     /// gives the time zone JQL dates are read in.
-    pub async fn myself(&self) -> Result<User> {
+    pub(crate) async fn myself(&self) -> Result<User> {
         self.http.get(&self.api("myself")).fetch_json().await.map_err(|e| {
             if e.kind() == ErrorKind::Auth {
                 e.context("Jira refused the credentials (for Cloud: email + API token; for Data Center: a personal access token)")
@@ -191,42 +167,55 @@ impl JiraClient {
         })
     }
 
-    /// Every project the user can see: Cloud pages through
-    /// `/rest/api/3/project/search`; Data Center lists `/rest/api/2/project`.
-    pub async fn projects(&self) -> Result<Vec<Named>> {
+    /// A page of the projects the user can see: Cloud pages through
+    /// `/rest/api/3/project/search`; Data Center lists `/rest/api/2/project`
+    /// in one answer.
+    pub(crate) async fn projects(&self, cursor: Option<&PageCursor>) -> Result<Page<Named>> {
         match self.deployment {
-            Deployment::DataCenter => self.http.get(&self.api("project")).fetch_json().await,
+            Deployment::DataCenter => {
+                let all: Vec<Named> = self.http.get(&self.api("project")).fetch_json().await?;
+                Ok(Page::last(all))
+            }
             Deployment::Cloud => {
-                let mut projects = Vec::new();
-                loop {
-                    let page: ProjectPage = self
-                        .http
-                        .get(&self.api("project/search"))
-                        .query(&[
-                            ("startAt", projects.len().to_string()),
-                            ("maxResults", "100".to_string()),
-                        ])
-                        .fetch_json()
-                        .await?;
-                    let fetched = page.values.len();
-                    projects.extend(page.values);
-                    let done = page.is_last.unwrap_or(true)
-                        || fetched == 0
-                        || page.total.is_some_and(|t| projects.len() as u64 >= t);
-                    if done {
-                        return Ok(projects);
-                    }
-                }
+                let start = match cursor {
+                    None => 0,
+                    Some(PageCursor::Offset(start)) => *start,
+                    Some(other) => return Err(wrong_cursor(other)),
+                };
+                let page: ProjectPage = self
+                    .http
+                    .get(&self.api("project/search"))
+                    .query(&[
+                        ("startAt", start.to_string()),
+                        ("maxResults", PROJECT_PAGE_SIZE.to_string()),
+                    ])
+                    .fetch_json()
+                    .await?;
+                let end = start.saturating_add(page.values.len() as u64);
+                let more = match (page.is_last, page.total) {
+                    (Some(last), _) => !last,
+                    (None, Some(total)) => end < total,
+                    (None, None) => false,
+                };
+                let next = (more && !page.values.is_empty()).then_some(PageCursor::Offset(end));
+                Ok(Page::new(page.values, next))
             }
         }
     }
 }
 
+fn wrong_cursor(cursor: &PageCursor) -> Error {
+    Error::new(
+        ErrorKind::Other,
+        format!("a {cursor:?} cannot continue this Jira listing"),
+    )
+}
+
 /// A 400 from search is nearly always the JQL (a project that does not
-/// exist, a field the user can't see): say so.
+/// exist, a field the user can't see): say which settings to check.
 fn search_error(e: Error) -> Error {
     if e.status() == Some(400) {
-        e.context("Jira rejected the search; check --project keys and --jql")
+        e.context("Jira rejected the search; check the `projects` keys and the `jql` filter")
     } else {
         e
     }

@@ -9,17 +9,17 @@ use crate::wiki::wiki_to_text;
 
 /// Where an issue lives: builds ids and links.
 #[derive(Debug, Clone)]
-pub struct Site {
+pub(crate) struct Site {
     /// Base URL without a trailing slash (`https://acme.atlassian.net`,
     /// `https://jira.acme.com/jira`).
-    pub base_url: String,
+    pub(crate) base_url: String,
     /// Host (and context path) that makes ids unique per site.
-    pub id_prefix: String,
+    pub(crate) id_prefix: String,
 }
 
 impl Site {
     /// A site from its base URL.
-    pub fn new(base_url: &str) -> Self {
+    pub(crate) fn new(base_url: &str) -> Self {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let id_prefix = base_url
             .split_once("://")
@@ -32,27 +32,34 @@ impl Site {
     }
 
     /// The document id of issue `key`: stable per site and key.
-    pub fn document_id(&self, key: &str) -> String {
+    pub(crate) fn document_id(&self, key: &str) -> String {
         format!("{}/{key}", self.id_prefix)
     }
 
     /// The page a person opens.
-    pub fn browse_url(&self, key: &str) -> String {
-        format!("{}/browse/{key}", self.base_url)
+    pub(crate) fn browse_url(&self, key: &str) -> String {
+        format!("{}/browse/{}", self.base_url, path_part(key))
     }
 
     /// The permalink of one comment.
-    pub fn comment_url(&self, key: &str, comment_id: &str) -> String {
+    pub(crate) fn comment_url(&self, key: &str, comment_id: &str) -> String {
+        let id = path_part(comment_id);
         format!(
-            "{}/browse/{key}?focusedCommentId={comment_id}#comment-{comment_id}",
-            self.base_url
+            "{}/browse/{}?focusedCommentId={id}#comment-{id}",
+            self.base_url,
+            path_part(key)
         )
     }
 }
 
+/// A server-supplied value as one segment of a link a person opens.
+fn path_part(value: &str) -> String {
+    connector_core::url::segment(value).unwrap_or_else(|_| value.replace('.', "%2E"))
+}
+
 /// Rich text of either deployment: an ADF document (Cloud) or a
 /// wiki-markup string (Data Center).
-pub fn rich_text(value: &Value) -> String {
+pub(crate) fn rich_text(value: &Value) -> String {
     match value {
         Value::String(markup) => wiki_to_text(markup),
         Value::Object(_) => adf_to_text(value),
@@ -73,8 +80,14 @@ fn put_list(doc: &mut Document, key: &str, values: Vec<String>) {
     }
 }
 
-/// The document for `issue`, with `comments` (every comment, oldest first).
-pub fn issue_to_document(site: &Site, issue: &Issue, comments: &[Comment]) -> Document {
+/// The document for `issue`, with `comments` (oldest first); `truncated`
+/// names the sub-listings cut at their cap (`comments`).
+pub(crate) fn issue_to_document(
+    site: &Site,
+    issue: &Issue,
+    comments: &[Comment],
+    truncated: &[&str],
+) -> Document {
     let f = &issue.fields;
     let summary = f.summary.clone().unwrap_or_default();
     let title = if summary.is_empty() {
@@ -163,6 +176,11 @@ pub fn issue_to_document(site: &Site, issue: &Issue, comments: &[Comment]) -> Do
         f.reporter.as_ref().and_then(|u| u.email_address.clone()),
     );
     put(&mut doc, "parent", f.parent.as_ref().map(|p| p.key.clone()));
+    put_list(
+        &mut doc,
+        "truncated",
+        truncated.iter().map(|t| (*t).to_owned()).collect(),
+    );
 
     // Reporter (or creator) first, then the assignee.
     for user in [
@@ -235,7 +253,7 @@ mod tests {
         }))
         .unwrap();
         let site = Site::new("https://acme.atlassian.net/");
-        let doc = issue_to_document(&site, &issue, &[comment]);
+        let doc = issue_to_document(&site, &issue, &[comment], &[]);
         assert_eq!(doc.id, "acme.atlassian.net/ENG-7");
         assert_eq!(doc.title, "ENG-7: Login fails");
         assert_eq!(
@@ -274,8 +292,17 @@ mod tests {
             "fields": {"summary": "Disk", "description": "h3. Impact\n* *all* hosts"}
         }))
         .unwrap();
-        let doc = issue_to_document(&Site::new("https://jira.acme.com/jira"), &issue, &[]);
+        let doc = issue_to_document(
+            &Site::new("https://jira.acme.com/jira"),
+            &issue,
+            &[],
+            &["comments"],
+        );
         assert_eq!(doc.id, "jira.acme.com/jira/OPS-1");
-        assert_eq!(doc.sections[0].text, "### Impact\n- all hosts");
+        assert_eq!(doc.sections[0].text, "### Impact\n\n- all hosts");
+        assert_eq!(
+            doc.metadata["truncated"],
+            MetadataValue::Many(vec!["comments".into()])
+        );
     }
 }

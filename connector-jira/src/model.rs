@@ -1,118 +1,146 @@
 //! The parts of Jira's REST payloads this connector reads, named as the API
-//! names them (`IssueBean`, `PageOfComments`, …). Every field is optional or
-//! defaulted: Jira omits fields the user cannot see or that are empty, and a
-//! missing field must never fail a whole page.
-
-use std::collections::BTreeMap;
+//! names them (`IssueBean`, `PageOfComments`, …).
+//!
+//! Pages are strict: a page without its items array or its continuation
+//! fields is an error, never an empty page (an empty page would read as an
+//! empty source). The issues inside a page are kept raw and decoded one by
+//! one, so one odd issue is one per-document failure. Inside an issue every
+//! field is optional: Jira omits fields the user cannot see or that are
+//! empty.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-/// Cloud `GET/POST /rest/api/3/search/jql` response (`SearchAndReconcileResults`).
+/// Cloud `POST /rest/api/3/search/jql` response (`SearchAndReconcileResults`).
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenSearchPage {
-    /// The issues of this page, raw: each is decoded on its own so one odd
-    /// issue becomes a per-document failure, not a failed page.
-    #[serde(default)]
-    pub issues: Vec<Value>,
-    /// Token of the next page; absent on the last page.
-    #[serde(default)]
-    pub next_page_token: Option<String>,
-    /// Whether this is the last page.
-    #[serde(default)]
-    pub is_last: Option<bool>,
+#[serde(try_from = "RawTokenPage")]
+pub(crate) struct TokenSearchPage {
+    /// The issues of this page, raw.
+    pub(crate) issues: Vec<Box<RawValue>>,
+    /// The next page's token; `None` on the last page.
+    pub(crate) next: Option<String>,
 }
 
-/// Data Center `GET/POST /rest/api/2/search` response (`SearchResults`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawTokenPage {
+    // No default: a page without `issues` is not a page.
+    issues: Vec<Box<RawValue>>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+    #[serde(default)]
+    is_last: Option<bool>,
+}
+
+impl TryFrom<RawTokenPage> for TokenSearchPage {
+    type Error = String;
+
+    fn try_from(raw: RawTokenPage) -> Result<Self, String> {
+        let token = raw.next_page_token.filter(|t| !t.is_empty());
+        let next = match (raw.is_last, token) {
+            (Some(true), _) => None,
+            (_, Some(token)) => Some(token),
+            (Some(false), None) => {
+                return Err("the page says `isLast: false` but carries no `nextPageToken`".into());
+            }
+            (None, None) => {
+                return Err("the page has neither `isLast` nor `nextPageToken`".into());
+            }
+        };
+        Ok(Self {
+            issues: raw.issues,
+            next,
+        })
+    }
+}
+
+/// Data Center `POST /rest/api/2/search` response (`SearchResults`).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OffsetSearchPage {
-    /// Index of the first issue of this page.
-    #[serde(default)]
-    pub start_at: u64,
-    /// Page size the server used.
-    #[serde(default)]
-    pub max_results: u64,
+pub(crate) struct OffsetSearchPage {
     /// Issues matching the query.
-    #[serde(default)]
-    pub total: u64,
+    pub(crate) total: u64,
     /// The issues of this page, raw.
+    pub(crate) issues: Vec<Box<RawValue>>,
+}
+
+/// The key of a raw issue, read without decoding the rest.
+#[derive(Deserialize)]
+pub(crate) struct KeyOnly {
     #[serde(default)]
-    pub issues: Vec<Value>,
+    pub(crate) key: Option<String>,
 }
 
 /// One issue (`IssueBean`).
 #[derive(Debug, Deserialize)]
-pub struct Issue {
-    /// Numeric id, as a string.
-    pub id: String,
+pub(crate) struct Issue {
     /// `ENG-42`.
-    pub key: String,
+    pub(crate) key: String,
     /// The issue's fields.
     #[serde(default)]
-    pub fields: IssueFields,
+    pub(crate) fields: IssueFields,
 }
 
 /// The fields this connector asks for (see [`ISSUE_FIELDS`]).
 #[derive(Debug, Default, Deserialize)]
-pub struct IssueFields {
+pub(crate) struct IssueFields {
     /// One-line title.
     #[serde(default)]
-    pub summary: Option<String>,
+    pub(crate) summary: Option<String>,
     /// ADF document (Cloud, v3) or wiki-markup string (Data Center, v2).
     #[serde(default)]
-    pub description: Option<Value>,
+    pub(crate) description: Option<Value>,
     /// The first page of comments.
     #[serde(default)]
-    pub comment: Option<PageOfComments>,
+    pub(crate) comment: Option<PageOfComments>,
     /// Owning project.
     #[serde(default)]
-    pub project: Option<Named>,
+    pub(crate) project: Option<Named>,
     /// Bug, Story, Epic, …
     #[serde(default)]
-    pub issuetype: Option<Named>,
+    pub(crate) issuetype: Option<Named>,
     /// Workflow status.
     #[serde(default)]
-    pub status: Option<Named>,
+    pub(crate) status: Option<Named>,
     /// Priority.
     #[serde(default)]
-    pub priority: Option<Named>,
+    pub(crate) priority: Option<Named>,
     /// Labels.
     #[serde(default, deserialize_with = "null_as_default")]
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// Components.
     #[serde(default, deserialize_with = "null_as_default")]
-    pub components: Vec<Named>,
+    pub(crate) components: Vec<Named>,
     /// Resolution, when resolved.
     #[serde(default)]
-    pub resolution: Option<Named>,
+    pub(crate) resolution: Option<Named>,
     /// Assignee.
     #[serde(default)]
-    pub assignee: Option<User>,
+    pub(crate) assignee: Option<User>,
     /// Reporter.
     #[serde(default)]
-    pub reporter: Option<User>,
+    pub(crate) reporter: Option<User>,
     /// Creator.
     #[serde(default)]
-    pub creator: Option<User>,
+    pub(crate) creator: Option<User>,
     /// Parent issue (sub-tasks, and epics' children in Cloud).
     #[serde(default)]
-    pub parent: Option<Parent>,
+    pub(crate) parent: Option<Parent>,
     /// Created, `2023-06-24T19:24:50.000+0000`.
     #[serde(default, deserialize_with = "jira_time")]
-    pub created: Option<DateTime<Utc>>,
+    pub(crate) created: Option<DateTime<Utc>>,
     /// Last updated.
     #[serde(default, deserialize_with = "jira_time")]
-    pub updated: Option<DateTime<Utc>>,
+    pub(crate) updated: Option<DateTime<Utc>>,
     /// Attachments.
     #[serde(default, deserialize_with = "null_as_default")]
-    pub attachment: Vec<AttachmentMeta>,
+    pub(crate) attachment: Vec<AttachmentMeta>,
 }
 
 /// The fields requested from search, so pages stay small.
-pub const ISSUE_FIELDS: &[&str] = &[
+pub(crate) const ISSUE_FIELDS: &[&str] = &[
     "summary",
     "description",
     "comment",
@@ -134,39 +162,39 @@ pub const ISSUE_FIELDS: &[&str] = &[
 
 /// Anything with a `name` (and maybe a `key`): project, status, type, …
 #[derive(Debug, Default, Clone, Deserialize)]
-pub struct Named {
+pub(crate) struct Named {
     /// Key, for projects.
     #[serde(default)]
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     /// Display name.
     #[serde(default)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 /// A Jira user as it appears on issues and comments.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct User {
+pub(crate) struct User {
     /// Cloud account id.
     #[serde(default)]
-    pub account_id: Option<String>,
+    pub(crate) account_id: Option<String>,
     /// Data Center user name.
     #[serde(default)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Display name.
     #[serde(default)]
-    pub display_name: Option<String>,
+    pub(crate) display_name: Option<String>,
     /// Email, when the user's privacy settings show it.
     #[serde(default)]
-    pub email_address: Option<String>,
+    pub(crate) email_address: Option<String>,
     /// IANA zone (on `/myself`).
     #[serde(default)]
-    pub time_zone: Option<String>,
+    pub(crate) time_zone: Option<String>,
 }
 
 impl User {
     /// The best way to name the user: display name, then email, then id.
-    pub fn label(&self) -> Option<String> {
+    pub(crate) fn label(&self) -> Option<String> {
         self.display_name
             .clone()
             .or_else(|| self.email_address.clone())
@@ -177,115 +205,102 @@ impl User {
 
 /// `fields.parent`.
 #[derive(Debug, Default, Deserialize)]
-pub struct Parent {
+pub(crate) struct Parent {
     /// Parent key.
-    pub key: String,
+    pub(crate) key: String,
     /// Parent's own fields (summary).
     #[serde(default)]
-    pub fields: Option<ParentFields>,
+    pub(crate) fields: Option<ParentFields>,
 }
 
 /// The parent fields Jira includes.
 #[derive(Debug, Default, Deserialize)]
-pub struct ParentFields {
+pub(crate) struct ParentFields {
     /// Parent summary.
     #[serde(default)]
-    pub summary: Option<String>,
+    pub(crate) summary: Option<String>,
 }
 
 /// `PageOfComments`: `fields.comment` and `GET /issue/{key}/comment`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PageOfComments {
+pub(crate) struct PageOfComments {
     /// Comments of this page, oldest first.
-    #[serde(default)]
-    pub comments: Vec<Comment>,
+    pub(crate) comments: Vec<Comment>,
     /// Index of the first comment.
     #[serde(default)]
-    pub start_at: u64,
-    /// Page size.
-    #[serde(default)]
-    pub max_results: u64,
+    pub(crate) start_at: u64,
     /// Comments on the issue.
-    #[serde(default)]
-    pub total: u64,
+    pub(crate) total: u64,
 }
 
 /// One comment.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Comment {
+pub(crate) struct Comment {
     /// Comment id.
     #[serde(default)]
-    pub id: String,
+    pub(crate) id: String,
     /// Author.
     #[serde(default)]
-    pub author: Option<User>,
+    pub(crate) author: Option<User>,
     /// ADF document or wiki-markup string.
     #[serde(default)]
-    pub body: Option<Value>,
-    /// Created.
-    #[serde(default, deserialize_with = "jira_time")]
-    pub created: Option<DateTime<Utc>>,
+    pub(crate) body: Option<Value>,
 }
 
 /// `fields.attachment[]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AttachmentMeta {
-    /// Attachment id (a number in v3, a string in v2).
-    #[serde(default)]
-    pub id: Value,
+pub(crate) struct AttachmentMeta {
     /// File name.
     #[serde(default)]
-    pub filename: String,
+    pub(crate) filename: String,
     /// MIME type.
     #[serde(default)]
-    pub mime_type: Option<String>,
+    pub(crate) mime_type: Option<String>,
     /// Size in bytes.
     #[serde(default)]
-    pub size: Option<u64>,
+    pub(crate) size: Option<u64>,
     /// URL of the bytes.
     #[serde(default)]
-    pub content: Option<String>,
+    pub(crate) content: Option<String>,
 }
 
 /// `GET /rest/api/3/project/search` (`PageBeanProject`).
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProjectPage {
+#[serde(rename_all = "camelCase", try_from = "RawProjectPage")]
+pub(crate) struct ProjectPage {
     /// Projects of this page.
-    #[serde(default)]
-    pub values: Vec<Named>,
+    pub(crate) values: Vec<Named>,
     /// Whether this is the last page.
-    #[serde(default)]
-    pub is_last: Option<bool>,
-    /// Index of the first project.
-    #[serde(default)]
-    pub start_at: u64,
+    pub(crate) is_last: Option<bool>,
     /// Projects visible.
-    #[serde(default)]
-    pub total: Option<u64>,
+    pub(crate) total: Option<u64>,
 }
 
-/// Jira's error body (`ErrorCollection`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ErrorCollection {
-    /// General messages.
+struct RawProjectPage {
+    values: Vec<Named>,
     #[serde(default)]
-    pub error_messages: Vec<String>,
-    /// Field → message.
+    is_last: Option<bool>,
     #[serde(default)]
-    pub errors: BTreeMap<String, String>,
+    total: Option<u64>,
 }
 
-impl ErrorCollection {
-    /// All messages in one line.
-    pub fn summary(&self) -> String {
-        let mut all = self.error_messages.clone();
-        all.extend(self.errors.iter().map(|(k, v)| format!("{k}: {v}")));
-        all.join("; ")
+impl TryFrom<RawProjectPage> for ProjectPage {
+    type Error = &'static str;
+
+    fn try_from(raw: RawProjectPage) -> Result<Self, Self::Error> {
+        if raw.is_last.is_none() && raw.total.is_none() {
+            return Err("the page has neither `isLast` nor `total`");
+        }
+        Ok(Self {
+            values: raw.values,
+            is_last: raw.is_last,
+            total: raw.total,
+        })
     }
 }
 
@@ -307,7 +322,7 @@ fn jira_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D
 }
 
 /// Parse a Jira timestamp.
-pub fn parse_jira_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_jira_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
         .or_else(|_| DateTime::parse_from_rfc3339(text))
         .ok()
@@ -325,6 +340,51 @@ mod tests {
         let t = parse_jira_time("2023-06-24T21:24:50.123+0200").unwrap();
         assert_eq!(t.to_rfc3339(), "2023-06-24T19:24:50.123+00:00");
         assert!(parse_jira_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn a_token_page_needs_its_issues_and_a_way_on() {
+        let page = |v: serde_json::Value| serde_json::from_value::<TokenSearchPage>(v);
+        let last = page(serde_json::json!({"issues": [], "isLast": true})).unwrap();
+        assert!(last.next.is_none());
+        let more = page(
+            serde_json::json!({"issues": [{"key": "A-1"}], "nextPageToken": "t", "isLast": false}),
+        )
+        .unwrap();
+        assert_eq!((more.issues.len(), more.next.as_deref()), (1, Some("t")));
+        // Older answers without `isLast`: the token alone says there is more.
+        assert!(page(serde_json::json!({"issues": [], "nextPageToken": "t"})).is_ok());
+        for bad in [
+            serde_json::json!({"unexpected": true}),
+            serde_json::json!({"isLast": true}),
+            serde_json::json!({"issues": []}),
+            serde_json::json!({"issues": [], "isLast": false}),
+            serde_json::json!({"issues": [], "isLast": false, "nextPageToken": ""}),
+            serde_json::json!({"issues": {}, "isLast": true}),
+        ] {
+            assert!(page(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn offset_and_comment_pages_need_items_and_total() {
+        assert!(
+            serde_json::from_value::<OffsetSearchPage>(
+                serde_json::json!({"startAt": 0, "total": 3})
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_value::<OffsetSearchPage>(serde_json::json!({"issues": []})).is_err()
+        );
+        assert!(serde_json::from_value::<PageOfComments>(serde_json::json!({"total": 3})).is_err());
+        assert!(
+            serde_json::from_value::<PageOfComments>(serde_json::json!({"comments": []})).is_err()
+        );
+        assert!(
+            serde_json::from_value::<ProjectPage>(serde_json::json!({"isLast": true})).is_err()
+        );
+        assert!(serde_json::from_value::<ProjectPage>(serde_json::json!({"values": []})).is_err());
     }
 
     #[test]

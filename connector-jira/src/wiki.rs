@@ -4,75 +4,200 @@
 //! It is not a full renderer; the goal is text a reader (or an embedding
 //! model) understands, without markup noise.
 //!
+//! The layout is core's [`RichText`] writer, shared with every other
+//! rich-text source.
+//!
 //! ```
 //! use connector_jira::wiki::wiki_to_text;
 //!
 //! let markup = "h2. Steps\n# Open [the app|https://app.example.com]\n# Ask [~jsmith]\n{code:java}\nrun();\n{code}";
 //! assert_eq!(
 //!     wiki_to_text(markup),
-//!     "## Steps\n1. Open the app (https://app.example.com)\n2. Ask @jsmith\n```java\nrun();\n```"
+//!     "## Steps\n\n1. Open the app (https://app.example.com)\n2. Ask @jsmith\n\n```java\nrun();\n```"
 //! );
 //! ```
 
+use connector_core::text::rich::{Block, RichText};
+
 /// Readable text from Jira wiki markup.
 pub fn wiki_to_text(markup: &str) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut in_code = false;
-    let mut counters: Vec<u32> = Vec::new();
+    let mut w = Writer::default();
+    let mut code: Option<String> = None;
     for raw in markup.lines() {
         let line = raw.trim_end_matches('\r');
         let trimmed = line.trim_start();
-        if let Some(rest) = code_fence(trimmed) {
-            if in_code {
-                in_code = false;
-                out.push("```".into());
-            } else {
-                in_code = true;
-                out.push(format!("```{rest}"));
+        if let Some(language) = code_fence(trimmed) {
+            match code.take() {
+                Some(body) => {
+                    w.close_all();
+                    w.t.raw(&body);
+                    w.t.end();
+                }
+                None => {
+                    w.close_all();
+                    w.t.begin(Block::Code {
+                        language: (!language.is_empty()).then_some(language),
+                    });
+                    code = Some(String::new());
+                }
             }
             continue;
         }
-        if in_code {
-            out.push(line.to_owned());
+        if let Some(body) = &mut code {
+            if !body.is_empty() {
+                body.push('\n');
+            }
+            body.push_str(line);
             continue;
         }
         // Block markers that carry no text.
         let without_blocks = strip_block_macros(trimmed);
         let trimmed = without_blocks.trim();
         if trimmed.is_empty() {
-            counters.clear();
-            out.push(String::new());
+            w.close_all();
             continue;
         }
-        if let Some(text) = heading(trimmed) {
-            counters.clear();
-            out.push(text);
+        if let Some((level, text)) = heading(trimmed) {
+            w.close_all();
+            w.t.begin(Block::Heading(level));
+            w.t.text(&inline(text));
+            w.t.end();
             continue;
         }
         if let Some(text) = trimmed.strip_prefix("bq. ") {
-            out.push(format!("> {}", inline(text)));
+            w.close_all();
+            w.t.begin(Block::Quote);
+            w.t.begin(Block::Paragraph);
+            w.t.text(&inline(text));
+            w.t.end();
+            w.t.end();
             continue;
         }
         if trimmed.chars().all(|c| c == '-') && trimmed.len() >= 4 {
-            out.push("---".into());
+            w.close_all();
+            w.t.rule();
             continue;
         }
-        if let Some(text) = list_item(trimmed, &mut counters) {
-            out.push(text);
+        if let Some((marker, text)) = list_item(trimmed) {
+            w.item(marker, &inline(text));
             continue;
         }
-        counters.clear();
         if trimmed.starts_with('|') {
-            out.push(table_row(trimmed));
+            w.row(trimmed);
             continue;
         }
-        out.push(inline(trimmed));
+        w.line(&inline(trimmed));
     }
-    if in_code {
-        out.push("```".into());
+    if let Some(body) = code {
+        w.close_all();
+        w.t.raw(&body);
+        w.t.end();
     }
-    let text = out.join("\n");
-    text.trim().to_owned()
+    w.close_all();
+    w.t.finish()
+}
+
+/// The open structure of the markup being read: nested lists (by marker
+/// character), a table, or a paragraph of consecutive lines.
+#[derive(Default)]
+struct Writer {
+    t: RichText,
+    /// Open lists, outermost first: `true` for numbered (`#`).
+    lists: Vec<bool>,
+    table: bool,
+    paragraph: bool,
+}
+
+impl Writer {
+    fn close_all(&mut self) {
+        self.close_paragraph();
+        self.close_table();
+        self.close_lists(0);
+    }
+
+    fn close_paragraph(&mut self) {
+        if self.paragraph {
+            self.t.end();
+            self.paragraph = false;
+        }
+    }
+
+    fn close_table(&mut self) {
+        if self.table {
+            self.t.end();
+            self.table = false;
+        }
+    }
+
+    /// Close nested lists down to `keep` levels (each level has an open item).
+    fn close_lists(&mut self, keep: usize) {
+        while self.lists.len() > keep {
+            self.lists.pop();
+            self.t.end(); // the item
+            self.t.end(); // its list
+        }
+    }
+
+    /// A list item with marker `**`, `#*`, `-`…: lists closed and opened to
+    /// its depth and kinds, then the item.
+    fn item(&mut self, marker: &str, text: &str) {
+        self.close_paragraph();
+        self.close_table();
+        let wanted: Vec<bool> = marker.chars().map(|c| c == '#').collect();
+        let common = self
+            .lists
+            .iter()
+            .zip(&wanted)
+            .take_while(|(open, want)| open == want)
+            .count();
+        if common == wanted.len() {
+            // A sibling at an open depth: close what is deeper, then the item.
+            self.close_lists(common);
+            self.t.end();
+        } else {
+            self.close_lists(common);
+            for (i, &ordered) in wanted[common..].iter().enumerate() {
+                if i > 0 {
+                    // A level skipped in the markup (`**` first): an empty item holds it.
+                    self.t.begin(Block::Item);
+                }
+                self.t.begin(Block::List { ordered, start: 1 });
+                self.lists.push(ordered);
+            }
+        }
+        self.t.begin(Block::Item);
+        self.t.text(text);
+    }
+
+    /// `||a||b||` and `|a|b|` → a table row.
+    fn row(&mut self, line: &str) {
+        self.close_paragraph();
+        self.close_lists(0);
+        if !self.table {
+            self.t.begin(Block::Table);
+            self.table = true;
+        }
+        self.t.begin(Block::Row);
+        for cell in line.split('|').map(str::trim).filter(|c| !c.is_empty()) {
+            self.t.begin(Block::Cell);
+            self.t.text(&inline(cell));
+            self.t.end();
+        }
+        self.t.end();
+    }
+
+    /// A line of text: consecutive lines form one paragraph, line by line.
+    fn line(&mut self, text: &str) {
+        self.close_table();
+        self.close_lists(0);
+        if self.paragraph {
+            self.t.line_break();
+        } else {
+            self.t.begin(Block::Paragraph);
+            self.paragraph = true;
+        }
+        self.t.text(text);
+    }
 }
 
 /// `{code}`, `{code:java}`, `{code:title=x|language=go}`, `{noformat}` → the fence's language.
@@ -115,21 +240,20 @@ fn strip_block_macros(line: &str) -> String {
     out
 }
 
-fn heading(line: &str) -> Option<String> {
+fn heading(line: &str) -> Option<(u8, &str)> {
     let bytes = line.as_bytes();
     if bytes.len() >= 4
         && bytes[0] == b'h'
         && (b'1'..=b'6').contains(&bytes[1])
         && &bytes[2..4] == b". "
     {
-        let level = usize::from(bytes[1] - b'0');
-        return Some(format!("{} {}", "#".repeat(level), inline(&line[4..])));
+        return Some((bytes[1] - b'0', &line[4..]));
     }
     None
 }
 
-/// `* a`, `** b`, `# c`, `#* d`, `- e` → indented `- ` or numbered items.
-fn list_item(line: &str, counters: &mut Vec<u32>) -> Option<String> {
+/// `* a`, `** b`, `# c`, `#* d`, `- e` → the marker and the item's text.
+fn list_item(line: &str) -> Option<(&str, &str)> {
     let marker_len = line
         .chars()
         .take_while(|c| *c == '*' || *c == '#' || *c == '-')
@@ -142,29 +266,7 @@ fn list_item(line: &str, counters: &mut Vec<u32>) -> Option<String> {
     if marker.contains('-') && marker != "-" {
         return None;
     }
-    let depth = marker_len;
-    counters.truncate(depth);
-    counters.resize(depth, 0);
-    let indent = "  ".repeat(depth - 1);
-    let text = inline(line[marker_len..].trim_start());
-    if marker.ends_with('#') {
-        let n = &mut counters[depth - 1];
-        *n += 1;
-        Some(format!("{indent}{n}. {text}"))
-    } else {
-        counters[depth - 1] = 0;
-        Some(format!("{indent}- {text}"))
-    }
-}
-
-/// `||a||b||` and `|a|b|` → `a | b`.
-fn table_row(line: &str) -> String {
-    line.split('|')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(inline)
-        .collect::<Vec<_>>()
-        .join(" | ")
+    Some((marker, line[marker_len..].trim_start()))
 }
 
 /// Links, mentions, images and text effects inside a line.
@@ -268,7 +370,7 @@ mod tests {
             "h1. Release\n* one\n** nested\n* two\n# first\n# second\n\n||Name||Role||\n|Ada|Lead|";
         assert_eq!(
             wiki_to_text(markup),
-            "# Release\n- one\n  - nested\n- two\n1. first\n2. second\n\nName | Role\nAda | Lead"
+            "# Release\n\n- one\n  - nested\n- two\n\n1. first\n2. second\n\nName | Role\nAda | Lead"
         );
     }
 
@@ -277,7 +379,7 @@ mod tests {
         let markup = "Use *bold* and _em_ with [docs|https://x.example] {color:red}red{color}, see !shot.png|thumbnail! and [^log.txt]\nbq. quoted\n{quote}\nsaid\n{quote}\n----";
         assert_eq!(
             wiki_to_text(markup),
-            "Use bold and em with docs (https://x.example) red, see [attachment: shot.png] and [attachment: log.txt]\n> quoted\n\nsaid\n\n---"
+            "Use bold and em with docs (https://x.example) red, see [attachment: shot.png] and [attachment: log.txt]\n\n> quoted\n\nsaid\n\n---"
         );
     }
 
@@ -286,7 +388,7 @@ mod tests {
         let markup = "{noformat}\n*not bold* [not a link]\n{noformat}\nsnake_case and 2 * 3";
         assert_eq!(
             wiki_to_text(markup),
-            "```\n*not bold* [not a link]\n```\nsnake_case and 2 * 3"
+            "```\n*not bold* [not a link]\n```\n\nsnake_case and 2 * 3"
         );
     }
 

@@ -11,11 +11,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::Duration;
+use connector_core::credentials::StaticAuth;
+use connector_core::deployment::Deployment;
+use connector_core::options::SourceOptions;
 use connector_core::{
     Checkpoint, CheckpointedConnector, Connector, ErrorKind, Item, PollConnector, SlimConnector,
     TimeWindow,
 };
-use connector_jira::{Deployment, JiraAuth, JiraCheckpoint, JiraConfig, JiraConnector};
+use connector_jira::{JiraConfig, JiraConnector};
 use futures::StreamExt;
 use serde_json::json;
 use support::*;
@@ -26,20 +29,16 @@ fn cloud(server: &MockServer) -> JiraConnector {
     let config = JiraConfig::new(server.uri())
         .deployment(Deployment::Cloud)
         .project("ENG")
-        .requests_per_second(1000.0);
-    JiraConnector::new(
-        config,
-        JiraAuth::basic("mia@example.com", "api-token-secret"),
-    )
-    .unwrap()
+        .credentials(StaticAuth::basic("mia@example.com", "api-token-secret"));
+    JiraConnector::new(config).unwrap()
 }
 
 fn datacenter(server: &MockServer) -> JiraConnector {
     let config = JiraConfig::new(server.uri())
         .deployment(Deployment::DataCenter)
         .project("ENG")
-        .requests_per_second(1000.0);
-    JiraConnector::new(config, JiraAuth::bearer("pat-secret")).unwrap()
+        .credentials(StaticAuth::bearer("pat-secret"));
+    JiraConnector::new(config).unwrap()
 }
 
 fn window() -> TimeWindow {
@@ -263,10 +262,11 @@ async fn resume_mid_page_has_no_gap_and_no_repeat() {
         .mount(&server)
         .await;
     let jira = cloud(&server);
-    let from = JiraCheckpoint {
-        after_updated: Some(same),
-        keys_at_after: vec!["ENG-149".into(), "ENG-150".into()],
-    };
+    // A checkpoint exactly as earlier versions stored it.
+    let from = json!({
+        "after_updated": same,
+        "keys_at_after": ["ENG-149", "ENG-150"],
+    });
     let got = collect(jira.resume(window(), Some(Checkpoint::new(&from).unwrap())))
         .await
         .unwrap();
@@ -310,8 +310,9 @@ async fn validate_lists_projects_and_checks_the_scope() {
 
     let config = JiraConfig::new(server.uri())
         .deployment(Deployment::Cloud)
-        .project("NOPE");
-    let err = JiraConnector::new(config, JiraAuth::bearer("t"))
+        .project("NOPE")
+        .credentials(StaticAuth::bearer("t"));
+    let err = JiraConnector::new(config)
         .unwrap()
         .validate()
         .await
@@ -349,7 +350,7 @@ async fn auth_and_permission_errors_are_clear_and_secret_free() {
     let err = collect(cloud(&server).poll(window())).await.unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("The value 'ENG' does not exist") && text.contains("--project"),
+        text.contains("The value 'ENG' does not exist") && text.contains("`projects`"),
         "{text}"
     );
 }
@@ -373,7 +374,7 @@ async fn a_429_storm_slows_down_without_failing() {
     let jira = cloud(&server);
     let got = collect(jira.poll(window())).await.unwrap();
     assert_eq!(got.docs.len(), 30);
-    let counters = jira.client().http().counters();
+    let counters = jira.http().counters();
     assert_eq!(counters.throttled, 2);
     assert!(
         counters.throttled_time >= std::time::Duration::from_secs(2),
@@ -441,8 +442,10 @@ async fn an_unreachable_site_names_the_url() {
         .local_addr()
         .unwrap()
         .port();
-    let config = JiraConfig::new(format!("http://127.0.0.1:{port}")).deployment(Deployment::Cloud);
-    let jira = JiraConnector::new(config, JiraAuth::bearer("t")).unwrap();
+    let config = JiraConfig::new(format!("http://127.0.0.1:{port}"))
+        .deployment(Deployment::Cloud)
+        .credentials(StaticAuth::bearer("t"));
+    let jira = JiraConnector::new(config).unwrap();
     let err = tokio::time::timeout(std::time::Duration::from_secs(120), jira.validate())
         .await
         .unwrap()
@@ -503,12 +506,9 @@ async fn attachment_bytes_follow_the_media_redirect_without_credentials() {
     let config = JiraConfig::new(server.uri())
         .deployment(Deployment::Cloud)
         .project("ENG")
-        .attachment_bytes(1 << 20);
-    let jira = JiraConnector::new(
-        config,
-        JiraAuth::basic("mia@example.com", "api-token-secret"),
-    )
-    .unwrap();
+        .credentials(StaticAuth::basic("mia@example.com", "api-token-secret"))
+        .options(SourceOptions::default().with_attachment_bytes(1 << 20));
+    let jira = JiraConnector::new(config).unwrap();
     let got = collect(jira.poll(window())).await.unwrap();
     let doc = &got.docs[0];
     assert_eq!(doc.attachments[0].bytes.as_deref(), Some(&b"JPEGDATA"[..]));

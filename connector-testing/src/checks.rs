@@ -118,11 +118,10 @@ pub async fn wrong_shape_is_a_decode_error(
         serde_json::json!([]),
         serde_json::json!(null),
     ] {
-        let _guard = listing
-            .mock()
-            .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+        let (mock, _guard) = listing.mock_ahead();
+        mock.respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
             .with_priority(AHEAD)
-            .mount_as_scoped(server)
+            .mount(server)
             .await;
         let out = drain(full_stream(connector)).await;
         let err = out.error.unwrap_or_else(|| {
@@ -157,15 +156,14 @@ async fn paging_ends(
     what: &str,
 ) -> Outcome {
     let calls = Arc::new(AtomicUsize::new(0));
-    let _guard = listing
-        .mock()
-        .respond_with(Pages {
-            page,
-            calls: calls.clone(),
-        })
-        .with_priority(AHEAD)
-        .mount_as_scoped(server)
-        .await;
+    let (mock, _guard) = listing.mock_ahead();
+    mock.respond_with(Pages {
+        page,
+        calls: calls.clone(),
+    })
+    .with_priority(AHEAD)
+    .mount(server)
+    .await;
     let out = drain(full_stream(connector)).await;
     let requests = calls.load(Ordering::SeqCst);
     let err = out.error.as_ref().unwrap_or_else(|| {
@@ -230,14 +228,20 @@ pub async fn retry_after_is_honoured(
     server: &MockServer,
     endpoint: &Endpoint,
 ) {
-    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
-    for wait in ["1".to_owned(), date] {
-        let _guard = endpoint
-            .mock()
-            .respond_with(Statuses::new(vec![(429, Some(wait.clone()))]))
+    for as_date in [false, true] {
+        // The date is written when the answer is mounted (an earlier one
+        // would be partly spent by the round before); whole seconds, so
+        // two seconds ahead is at least one second away.
+        let wait = if as_date {
+            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2))
+        } else {
+            "1".to_owned()
+        };
+        let (mock, _guard) = endpoint.mock_ahead();
+        mock.respond_with(Statuses::new(vec![(429, Some(wait.clone()))]))
             .up_to_n_times(1)
             .with_priority(AHEAD)
-            .mount_as_scoped(server)
+            .mount(server)
             .await;
         let started = Instant::now();
         let out = drain(full_stream(connector)).await;
@@ -252,11 +256,10 @@ pub async fn retry_after_is_honoured(
             started.elapsed()
         );
     }
-    let _guard = endpoint
-        .mock()
-        .respond_with(Statuses::new(vec![(429, Some("86400".into())); 100]))
+    let (mock, _guard) = endpoint.mock_ahead();
+    mock.respond_with(Statuses::new(vec![(429, Some("86400".into())); 100]))
         .with_priority(AHEAD)
-        .mount_as_scoped(server)
+        .mount(server)
         .await;
     let out = drain(full_stream(connector)).await;
     let err = out
@@ -281,11 +284,10 @@ pub async fn redirect_carries_no_authorization(
         .mount(&elsewhere)
         .await;
     let location = format!("{}/files/signed?sig=abc", elsewhere.uri());
-    let _guard = endpoint
-        .mock()
-        .respond_with(ResponseTemplate::new(302).insert_header("Location", location.as_str()))
+    let (mock, _guard) = endpoint.mock_ahead();
+    mock.respond_with(ResponseTemplate::new(302).insert_header("Location", location.as_str()))
         .with_priority(AHEAD)
-        .mount_as_scoped(server)
+        .mount(server)
         .await;
     let out = drain(full_stream(connector)).await;
     assert!(out.error.is_none(), "the sync failed: {:?}", out.error);
@@ -309,11 +311,10 @@ pub async fn echoed_credentials_never_show(
     secrets: &[&str],
 ) {
     for status in [400, 500, 200] {
-        let _guard = endpoint
-            .mock()
-            .respond_with(EchoAuthorization { status })
+        let (mock, _guard) = endpoint.mock_ahead();
+        mock.respond_with(EchoAuthorization { status })
             .with_priority(AHEAD)
-            .mount_as_scoped(server)
+            .mount(server)
             .await;
         let out = drain(full_stream(connector)).await;
         let shown = out.shown();
@@ -340,11 +341,10 @@ pub async fn one_malformed_record_is_one_failure(
     page: ResponseTemplate,
     documents: usize,
 ) {
-    let _guard = listing
-        .mock()
-        .respond_with(page)
+    let (mock, _guard) = listing.mock_ahead();
+    mock.respond_with(page)
         .with_priority(AHEAD)
-        .mount_as_scoped(server)
+        .mount(server)
         .await;
     let out = drain(full_stream(connector)).await;
     assert!(out.error.is_none(), "the stream failed: {:?}", out.error);

@@ -30,8 +30,11 @@ use connector_s3::{S3Config, S3Connector, S3Credentials};
 use cli::{Cli, CommonArgs, ConfluenceArgs, JiraArgs, JiraDeployment, SharePointArgs, Source};
 use connector_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceConnector};
 use connector_core::credentials::SecretString;
+use connector_core::credentials::StaticAuth;
+use connector_core::deployment::Deployment;
 use connector_core::http::HttpClient;
-use connector_jira::{Deployment, JiraAuth, JiraConfig, JiraConnector};
+use connector_core::options::SourceOptions;
+use connector_jira::{JiraConfig, JiraConnector};
 use connector_sharepoint::{SharePointAuth, SharePointConfig, SharePointConnector};
 use progress::Progress;
 use signals::Signals;
@@ -114,8 +117,8 @@ fn jira(args: &JiraArgs) -> Result<Opened, Error> {
         env_secret("JIRA_API_TOKEN"),
         env_secret("JIRA_PAT"),
     ) {
-        (Some(email), Some(token), _) => JiraAuth::basic(email, token),
-        (_, _, Some(pat)) => JiraAuth::bearer(pat),
+        (Some(email), Some(token), _) => StaticAuth::basic(email, token),
+        (_, _, Some(pat)) => StaticAuth::bearer(pat),
         (Some(_), None, None) => {
             return Err(Error::config(
                 "JIRA_EMAIL is set but JIRA_API_TOKEN is not; set both (Cloud) or JIRA_PAT (Data Center)",
@@ -127,25 +130,27 @@ fn jira(args: &JiraArgs) -> Result<Opened, Error> {
             ));
         }
     };
-    let mut config = JiraConfig::new(&args.url);
+    let mut config = JiraConfig::new(&args.url).credentials(auth);
     for key in &args.projects {
         config = config.project(key.clone());
     }
     if let Some(jql) = &args.jql {
         config = config.jql(jql.clone());
     }
+    let mut options = SourceOptions::default();
     if let Some(rate) = args.common.rate {
-        config = config.requests_per_second(rate);
+        options = options.with_rate(rate);
     }
     if let Some(cap) = args.attachment_bytes {
-        config = config.attachment_bytes(cap);
+        options = options.with_attachment_bytes(cap);
     }
+    config = config.options(options);
     match args.deployment {
         Some(JiraDeployment::Cloud) => config = config.deployment(Deployment::Cloud),
         Some(JiraDeployment::DataCenter) => config = config.deployment(Deployment::DataCenter),
         None => {}
     }
-    let connector = JiraConnector::new(config, auth).map_err(|e| e.context("jira"))?;
+    let connector = JiraConnector::new(config).map_err(|e| e.context("jira"))?;
     let mut id = format!("jira:{}", args.url.trim_end_matches('/'));
     if !args.projects.is_empty() {
         id.push(':');
@@ -156,7 +161,7 @@ fn jira(args: &JiraArgs) -> Result<Opened, Error> {
         id.push_str(&format!(":jql-{:016x}", fnv1a(jql)));
     }
     Ok(Opened {
-        http: Some(connector.client().http().clone()),
+        http: Some(connector.http().clone()),
         connector: Box::new(connector),
         id,
     })
