@@ -26,7 +26,7 @@ use connector_core::checkpoint::FileCheckpointStore;
 use connector_core::runner::{RunnerOptions, SyncMode, SyncRunner};
 use connector_core::sink::JsonlSink;
 use connector_core::{Checkpoint, CheckpointedConnector, Item, TimeWindow};
-use connector_sharepoint::{SharePointAuth, SharePointConfig, SharePointConnector};
+use connector_sharepoint::{SharePointConfig, SharePointConnector};
 use connector_testing::hostile::{Flaky, Shared};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -144,7 +144,10 @@ fn counts(g: &Graph) -> (u64, u64, u64) {
     )
 }
 
-async fn stand_in(files: usize, percent_429: u64) -> (MockServer, Arc<Flaky<Shared<Graph>>>, Arc<Graph>) {
+async fn stand_in(
+    files: usize,
+    percent_429: u64,
+) -> (MockServer, Arc<Flaky<Shared<Graph>>>, Arc<Graph>) {
     let server = MockServer::builder()
         .disable_request_recording()
         .start()
@@ -177,12 +180,9 @@ fn connector(server: &MockServer) -> SharePointConnector {
         .site("https://contoso.sharepoint.com/sites/Eng")
         .graph_url(format!("{}/v1.0", server.uri()))
         .login_url(server.uri())
-        .permissions(true);
-    SharePointConnector::new(
-        config,
-        SharePointAuth::client_secret("bench-client", "bench-secret"),
-    )
-    .unwrap_or_else(|e| panic!("config: {e}"))
+        .permissions(true)
+        .credentials("bench-client", "bench-secret");
+    SharePointConnector::new(config).unwrap_or_else(|e| panic!("config: {e}"))
 }
 
 async fn permissions(files: usize) -> Result<(), Box<dyn std::error::Error>> {
@@ -195,7 +195,10 @@ async fn permissions(files: usize) -> Result<(), Box<dyn std::error::Error>> {
     )
     .with_options(RunnerOptions::default());
     let mut sink = JsonlSink::create(dir.path().join("out.jsonl"))?;
-    for (mode, name) in [(SyncMode::Full, "full"), (SyncMode::Incremental, "incremental, nothing changed")] {
+    for (mode, name) in [
+        (SyncMode::Full, "full"),
+        (SyncMode::Incremental, "incremental, nothing changed"),
+    ] {
         let before = counts(&graph);
         let started = Instant::now();
         let report = runner.run(&sharepoint, &mut sink, mode).await?;
@@ -241,7 +244,10 @@ async fn throttled(files: usize, percent: u64) -> Result<(), Box<dyn std::error:
 
     let mut expired: Value = halfway.as_ref().ok_or("no checkpoint")?.0.clone();
     let runs = [
-        ("resumed full sync (from its halfway checkpoint)", halfway.clone()),
+        (
+            "resumed full sync (from its halfway checkpoint)",
+            halfway.clone(),
+        ),
         ("410 resync (stored delta link gone)", {
             expired["current"] = Value::Null;
             expired["delta_links"] = json!({DRIVE: format!("{}/v1.0/drives/{DRIVE}/root/delta?token=expired", server.uri())});

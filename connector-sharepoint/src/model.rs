@@ -1,31 +1,38 @@
 //! The parts of Microsoft Graph v1.0 payloads this connector reads, named as
-//! Graph names them (`site`, `drive`, `driveItem`, `permission`,
-//! `sitePage`, …). Every field is optional or defaulted: Graph omits what is
-//! empty or not selected, and a missing field must never fail a whole page.
+//! Graph names them (`site`, `drive`, `driveItem`, `permission`, `sitePage`).
+//!
+//! Collections are read in two steps: the envelope ([`Listing`], [`Delta`])
+//! with its items as raw JSON, where a missing `value` is a decode error of
+//! the request, never an empty page; then each item on its own, so one odd
+//! record is one failure. Inside a record, properties are optional as Graph
+//! documents them: it omits what is empty or not selected.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-/// A collection response: `value` plus the paging links.
-///
-/// ```
-/// use connector_sharepoint::model::Collection;
-/// let page: Collection<serde_json::Value> = serde_json::from_str(
-///     r#"{"value": [], "@odata.deltaLink": "https://graph.microsoft.com/v1.0/drives/b!x/root/delta?token=abc"}"#,
-/// )?;
-/// assert!(page.next_link.is_none() && page.delta_link.is_some());
-/// # Ok::<(), serde_json::Error>(())
-/// ```
+/// A collection answer (`value` and, except on the last page,
+/// `@odata.nextLink`).
 #[derive(Debug, Deserialize)]
-pub struct Collection<T> {
-    /// The items of this page.
-    #[serde(default = "Vec::new")]
-    pub value: Vec<T>,
-    /// The next page, when there is one.
+pub(crate) struct Listing {
+    /// The items of this page, still raw.
+    pub value: Vec<Value>,
+    /// The next page; absent on the last one.
     #[serde(rename = "@odata.nextLink", default)]
     pub next_link: Option<String>,
-    /// Delta queries: the link for the next round of changes, on the last page.
+}
+
+/// A delta answer: `value` and exactly one of `@odata.nextLink` (more
+/// pages) or `@odata.deltaLink` (the last page, and where the next round of
+/// changes starts). Which one is there is checked by the client.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Delta {
+    /// The changed items of this page, still raw.
+    pub value: Vec<Value>,
+    /// The next page of this round.
+    #[serde(rename = "@odata.nextLink", default)]
+    pub next_link: Option<String>,
+    /// Where the next round starts.
     #[serde(rename = "@odata.deltaLink", default)]
     pub delta_link: Option<String>,
 }
@@ -33,7 +40,7 @@ pub struct Collection<T> {
 /// A SharePoint site (`microsoft.graph.site`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Site {
+pub(crate) struct Site {
     /// `{hostname},{site-collection-id},{web-id}`.
     pub id: String,
     /// Short name (`Eng`).
@@ -61,18 +68,12 @@ impl Site {
 /// A document library (`microsoft.graph.drive`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Drive {
+pub(crate) struct Drive {
     /// `b!…`.
     pub id: String,
-    /// Library name (`Documents`, `Shared Documents`, `Policies`).
+    /// Library name (`Documents`, `Policies`).
     #[serde(default)]
     pub name: Option<String>,
-    /// `documentLibrary` for libraries.
-    #[serde(default)]
-    pub drive_type: Option<String>,
-    /// The library in the browser.
-    #[serde(default)]
-    pub web_url: Option<String>,
 }
 
 impl Drive {
@@ -82,17 +83,18 @@ impl Drive {
     }
 }
 
-/// One identity (`microsoft.graph.identity`); SharePoint adds `email` for users.
+/// One identity (`microsoft.graph.identity`); SharePoint adds `email` and
+/// `loginName`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Identity {
+pub(crate) struct Identity {
     /// Object id.
     #[serde(default)]
     pub id: Option<String>,
     /// Display name.
     #[serde(default)]
     pub display_name: Option<String>,
-    /// Email (users), or login name.
+    /// Email (users).
     #[serde(default)]
     pub email: Option<String>,
     /// SharePoint login name (site users and groups).
@@ -103,7 +105,7 @@ pub struct Identity {
 /// `identitySet` / `sharePointIdentitySet`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IdentitySet {
+pub(crate) struct IdentitySet {
     /// A user.
     #[serde(default)]
     pub user: Option<Identity>,
@@ -137,50 +139,31 @@ impl IdentitySet {
 /// `itemReference`: where an item lives.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ItemReference {
-    /// The drive.
-    #[serde(default)]
-    pub drive_id: Option<String>,
+pub(crate) struct ItemReference {
     /// The parent folder's item id.
     #[serde(default)]
     pub id: Option<String>,
-    /// `/drives/{drive-id}/root:/Folder/Sub` (absent in delta responses of
-    /// SharePoint libraries).
+    /// `/drives/{drive-id}/root:/Folder/Sub` (absent in delta answers).
     #[serde(default)]
     pub path: Option<String>,
-    /// The site.
-    #[serde(default)]
-    pub site_id: Option<String>,
 }
 
 /// `file` facet.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FileFacet {
+pub(crate) struct FileFacet {
     /// MIME type Graph detected.
     #[serde(default)]
     pub mime_type: Option<String>,
-    /// Hashes (`quickXorHash` on SharePoint).
-    #[serde(default)]
-    pub hashes: Option<Value>,
-}
-
-/// `folder` facet.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FolderFacet {
-    /// Direct children.
-    #[serde(default)]
-    pub child_count: Option<u64>,
 }
 
 /// One file or folder (`microsoft.graph.driveItem`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DriveItem {
+pub(crate) struct DriveItem {
     /// Item id, unique within the drive.
     pub id: String,
-    /// File or folder name.
+    /// File or folder name (absent on deleted items).
     #[serde(default)]
     pub name: Option<String>,
     /// Changes with any change to the item.
@@ -215,40 +198,45 @@ pub struct DriveItem {
     pub file: Option<FileFacet>,
     /// Present on folders.
     #[serde(default)]
-    pub folder: Option<FolderFacet>,
+    pub folder: Option<Value>,
     /// Present on the drive's root folder.
     #[serde(default)]
     pub root: Option<Value>,
-    /// Present on items deleted since the last delta round.
+    /// Present on items deleted (or no longer visible) since the last round.
     #[serde(default)]
     pub deleted: Option<Value>,
-    /// A short-lived pre-authenticated download URL (files only).
-    #[serde(rename = "@microsoft.graph.downloadUrl", default)]
-    pub download_url: Option<String>,
+    /// The item is in this delta answer because its sharing changed
+    /// (`Prefer: deltashowsharingchanges`); Graph sends the string `"True"`.
+    #[serde(
+        rename = "@microsoft.graph.sharedChanged",
+        default,
+        deserialize_with = "annotation_flag"
+    )]
+    pub shared_changed: bool,
+}
+
+/// `"True"`, `"true"` or `true` → set; anything else → not set.
+fn annotation_flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Bool(b) => b,
+        Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    })
 }
 
 /// A sharing link on a permission.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SharingLink {
+pub(crate) struct SharingLink {
     /// `anonymous`, `organization`, `users`, `existingAccess`.
     #[serde(default)]
     pub scope: Option<String>,
-    /// `view`, `edit`, `embed`.
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
 }
 
 /// One permission on an item (`microsoft.graph.permission`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Permission {
-    /// Permission id.
-    #[serde(default)]
-    pub id: Option<String>,
-    /// `read`, `write`, `owner`, …
-    #[serde(default)]
-    pub roles: Vec<String>,
+pub(crate) struct Permission {
     /// A direct grant.
     #[serde(default)]
     pub granted_to_v2: Option<IdentitySet>,
@@ -269,7 +257,7 @@ pub struct Permission {
 /// A modern page (`microsoft.graph.sitePage`) with its `canvasLayout`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SitePage {
+pub(crate) struct SitePage {
     /// Page id (a GUID).
     pub id: String,
     /// File name (`Home.aspx`).
@@ -307,7 +295,7 @@ pub struct SitePage {
 /// `canvasLayout`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CanvasLayout {
+pub(crate) struct CanvasLayout {
     /// Sections top to bottom.
     #[serde(default)]
     pub horizontal_sections: Vec<HorizontalSection>,
@@ -319,7 +307,7 @@ pub struct CanvasLayout {
 /// `horizontalSection`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HorizontalSection {
+pub(crate) struct HorizontalSection {
     /// Columns left to right.
     #[serde(default)]
     pub columns: Vec<WebPartContainer>,
@@ -328,24 +316,53 @@ pub struct HorizontalSection {
 /// A `horizontalSectionColumn` or the `verticalSection`: web parts in order.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WebPartContainer {
+pub(crate) struct WebPartContainer {
     /// Web parts top to bottom.
     #[serde(default)]
     pub webparts: Vec<WebPart>,
 }
 
-/// A `webPart`: a `textWebPart` has `innerHtml`; a `standardWebPart` has
-/// `data` (read for its title and description).
+/// A `webPart`: a `textWebPart` has `innerHtml`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WebPart {
-    /// `#microsoft.graph.textWebPart`, `#microsoft.graph.standardWebPart`.
-    #[serde(rename = "@odata.type", default)]
-    pub odata_type: Option<String>,
+pub(crate) struct WebPart {
     /// HTML of a text web part.
     #[serde(default)]
     pub inner_html: Option<String>,
-    /// Data of a standard web part.
-    #[serde(default)]
-    pub data: Option<Value>,
+}
+
+/// The `id` of a raw record, for naming it when it does not decode.
+pub(crate) fn raw_id(raw: &Value) -> Option<&str> {
+    raw.get("id").and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_collection_without_value_is_not_an_empty_page() {
+        assert!(serde_json::from_value::<Listing>(json!({"unexpected": true})).is_err());
+        assert!(serde_json::from_value::<Delta>(json!({"@odata.deltaLink": "x"})).is_err());
+        let last: Listing = serde_json::from_value(json!({"value": []})).unwrap();
+        assert!(last.value.is_empty() && last.next_link.is_none());
+    }
+
+    #[test]
+    fn the_sharing_annotation_reads_as_graph_sends_it() {
+        for (raw, set) in [
+            (json!("True"), true),
+            (json!(true), true),
+            (json!("False"), false),
+            (json!(null), false),
+        ] {
+            let item: DriveItem =
+                serde_json::from_value(json!({"id": "1", "@microsoft.graph.sharedChanged": raw}))
+                    .unwrap();
+            assert_eq!(item.shared_changed, set);
+        }
+        let plain: DriveItem = serde_json::from_value(json!({"id": "1"})).unwrap();
+        assert!(!plain.shared_changed);
+    }
 }

@@ -23,6 +23,23 @@ pub const SITE_URL: &str = "https://contoso.sharepoint.com/sites/Eng";
 pub const DOCS: &str = "b!f1VhLC5vJUqPfhsfPA2aEdbHuKk0EjtMm59-HSw7SlkQm_LmFwS5QbMWb6Uh8Ffq";
 pub const POLICIES: &str = "b!f1VhLC5vJUqPfhsfPA2aEdbHuKk0EjtMm59-HSw7SlkD2nXq8aXbQK2uE1Ea9N0p";
 
+/// An id as the connector puts it in a request path (percent-encoded).
+pub fn enc(id: &str) -> String {
+    connector_core::url::segment(id).unwrap()
+}
+
+/// A path regex matching `/v1.0/{before}{id}{after}` with `id` raw (as in
+/// Graph's own links) or percent-encoded (as the connector builds paths).
+pub fn id_path(before: &str, id: &str, after: &str) -> String {
+    let escape = |s: &str| s.replace('.', r"\.");
+    format!(
+        r"^/v1\.0/{before}(?:{}|{}){}$",
+        escape(id),
+        escape(&enc(id)),
+        escape(after)
+    )
+}
+
 /// The Graph base URL of a mock server (`…/v1.0`, as the real one).
 pub fn graph(server: &MockServer) -> String {
     format!("{}/v1.0", server.uri())
@@ -395,7 +412,7 @@ pub async fn mount_site(server: &MockServer) {
         .mount(server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/sites/{SITE_ID}/drives")))
+        .and(path_regex(id_path("sites/", SITE_ID, "/drives")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#drives(id,name,driveType,webUrl)",
             "value": [
@@ -435,13 +452,21 @@ pub async fn mount_items(server: &MockServer) {
     });
     for (id, body) in [(F_SPECS, specs), (F_2024, y2024)] {
         Mock::given(method("GET"))
-            .and(path(format!("/v1.0/drives/{DOCS}/items/{id}")))
+            .and(path_regex(id_path(
+                "drives/",
+                DOCS,
+                &format!("/items/{id}"),
+            )))
             .respond_with(ResponseTemplate::new(200).set_body_json(body))
             .mount(server)
             .await;
     }
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/drives/{DOCS}/items/{ROOT_ID}")))
+        .and(path_regex(id_path(
+            "drives/",
+            DOCS,
+            &format!("/items/{ROOT_ID}"),
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(root(DOCS)))
         .mount(server)
         .await;
@@ -487,7 +512,7 @@ pub fn site_page() -> Value {
 
 pub async fn mount_pages(server: &MockServer) {
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/sites/{SITE_ID}/pages/microsoft.graph.sitePage")))
+        .and(path_regex(id_path("sites/", SITE_ID, "/pages/microsoft.graph.sitePage")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#sites('contoso')/pages/microsoft.graph.sitePage",
             "value": [site_page()]
@@ -527,7 +552,7 @@ pub async fn graph_server(page_size: usize) -> Graph {
         page_size,
     ));
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/drives/{DOCS}/root/delta")))
+        .and(path_regex(id_path("drives/", DOCS, "/root/delta")))
         .respond_with(Shared(docs.clone()))
         .mount(&server)
         .await;
@@ -550,7 +575,7 @@ pub async fn graph_server(page_size: usize) -> Graph {
         200,
     );
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/drives/{POLICIES}/root/delta")))
+        .and(path_regex(id_path("drives/", POLICIES, "/root/delta")))
         .respond_with(policies)
         .mount(&server)
         .await;
