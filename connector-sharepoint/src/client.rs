@@ -11,10 +11,13 @@ use connector_core::paging::{Page, PageCursor, PageStream, Pager};
 use connector_core::url::{Url, segment, without_query};
 use connector_core::{Error, ErrorKind, Result};
 use reqwest::header::{HeaderName, HeaderValue};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
 
 use crate::config::{DEFAULT_RATE, SharePointConfig, site_path};
-use crate::model::{Delta, DriveItem, Listing, Site, raw_id};
+use crate::model::{
+    Drive, DriveItem, Envelope, IdOnly, Keyed, Permission, Record, Site, SitePage, decode,
+    record_key,
+};
 
 /// What a delta request asks for when permissions are read: items whose
 /// sharing changed come back marked `@microsoft.graph.sharedChanged`
@@ -49,8 +52,8 @@ pub(crate) enum DeltaStart {
 /// `@odata.deltaLink` where the next round starts.
 #[derive(Debug)]
 pub(crate) struct DeltaPage {
-    /// The changed items, raw.
-    pub items: Vec<Value>,
+    /// The changed items.
+    pub items: Vec<Record<DriveItem>>,
     /// Set on the last page.
     pub delta_link: Option<String>,
 }
@@ -97,7 +100,7 @@ impl GraphClient {
     }
 
     /// Sites the app can see (`GET /sites?search=*`).
-    pub fn sites(&self) -> PageStream<Value> {
+    pub fn sites(&self) -> PageStream<Record<Site>> {
         self.listing(
             "the site list".into(),
             "/sites".into(),
@@ -107,7 +110,7 @@ impl GraphClient {
     }
 
     /// The document libraries of a site (`GET /sites/{id}/drives`).
-    pub fn drives(&self, site: &Site) -> Result<PageStream<Value>> {
+    pub fn drives(&self, site: &Site) -> Result<PageStream<Record<Drive>>> {
         Ok(self.listing(
             format!("the libraries of site {}", site.label()),
             format!("/sites/{}/drives", segment(&site.id)?),
@@ -116,14 +119,22 @@ impl GraphClient {
         ))
     }
 
-    /// A site's modern pages (`GET /sites/{id}/pages/microsoft.graph.sitePage`),
-    /// with their layout or ids only.
-    pub fn pages(&self, site: &Site, layout: bool) -> Result<PageStream<Value>> {
-        let query = if layout {
-            ("$expand", "canvasLayout")
-        } else {
-            ("$select", "id")
-        };
+    /// A site's modern pages with their layout
+    /// (`GET /sites/{id}/pages/microsoft.graph.sitePage?$expand=canvasLayout`).
+    pub fn pages(&self, site: &Site) -> Result<PageStream<Record<SitePage>>> {
+        self.site_pages(site, ("$expand", "canvasLayout"))
+    }
+
+    /// A site's page ids only.
+    pub fn page_ids(&self, site: &Site) -> Result<PageStream<Record<IdOnly>>> {
+        self.site_pages(site, ("$select", "id"))
+    }
+
+    fn site_pages<T: DeserializeOwned + Keyed + Send + 'static>(
+        &self,
+        site: &Site,
+        query: (&'static str, &'static str),
+    ) -> Result<PageStream<Record<T>>> {
         Ok(self.listing(
             format!("the pages of site {}", site.label()),
             format!(
@@ -136,7 +147,11 @@ impl GraphClient {
     }
 
     /// The permissions of an item (`GET /drives/{d}/items/{i}/permissions`).
-    pub fn permissions(&self, drive_id: &str, item_id: &str) -> Result<PageStream<Value>> {
+    pub fn permissions(
+        &self,
+        drive_id: &str,
+        item_id: &str,
+    ) -> Result<PageStream<Record<Permission>>> {
         Ok(self.listing(
             format!("the permissions of item {item_id}"),
             format!(
@@ -152,31 +167,56 @@ impl GraphClient {
 
     /// Every page of a collection, following `@odata.nextLink` (absent on
     /// the last page); a page without `value` is a decode error.
-    fn listing(
+    fn listing<T: DeserializeOwned + Keyed + Send + 'static>(
         &self,
         what: String,
         path: String,
         query: Vec<(&'static str, &'static str)>,
         read_ahead: usize,
-    ) -> PageStream<Value> {
-        let http = self.http.clone();
+    ) -> PageStream<Record<T>> {
+        let client = self.clone();
         Pager::new(what)
             .read_ahead(read_ahead)
-            .ids(|raw: &Value| raw_id(raw).map(str::to_owned))
+            .ids(record_key)
             .pages(None, move |cursor| {
-                let (http, path, query) = (http.clone(), path.clone(), query.clone());
+                let (client, path, query) = (client.clone(), path.clone(), query.clone());
                 async move {
-                    let request = match &cursor {
-                        Some(PageCursor::Url(next)) => http.get(next),
-                        _ => http.get(&path).query(&query),
+                    let url = match cursor {
+                        Some(PageCursor::Url(next)) => next,
+                        _ => {
+                            let mut url = client.http.url(&path)?;
+                            url.query_pairs_mut().extend_pairs(&query);
+                            url.to_string()
+                        }
                     };
-                    let listing: Listing = request.fetch_json().await?;
+                    let page = client.envelope(&url, false).await?;
                     Ok(Page::new(
-                        listing.value,
-                        listing.next_link.map(PageCursor::Url),
+                        page.value.iter().map(|raw| decode(raw)).collect(),
+                        page.next_link.map(PageCursor::Url),
                     ))
                 }
             })
+    }
+
+    /// One collection answer at `url`. The body is read as text (invalid
+    /// UTF-8 replaced, echoed credentials cut) and its items kept raw, so
+    /// nothing in one record can fail the page.
+    async fn envelope(&self, url: &str, delta: bool) -> Result<Envelope> {
+        let mut request = self.http.get(url);
+        if delta && self.sharing {
+            request = request.header(
+                HeaderName::from_static("prefer"),
+                HeaderValue::from_static(PREFER_SHARING),
+            );
+        }
+        let body = request.fetch_text().await?;
+        serde_json::from_str(&body).map_err(|e| {
+            Error::new(
+                ErrorKind::Decode,
+                format!("the response is not the JSON expected: {e}"),
+            )
+            .with_request("GET", &shown(url))
+        })
     }
 
     /// The pages of one round of a drive's delta from `start`: the first
@@ -204,7 +244,7 @@ impl GraphClient {
         let fresh: Arc<str> = fresh.unwrap_or_default().into();
         Ok(Pager::new(what)
             .ids(|page: &DeltaPage| {
-                let ids: Vec<&str> = page.items.iter().filter_map(raw_id).collect();
+                let ids: Vec<String> = page.items.iter().filter_map(record_key).collect();
                 (!ids.is_empty()).then(|| ids.join("\n"))
             })
             .pages(first, move |cursor| {
@@ -218,37 +258,28 @@ impl GraphClient {
     }
 
     async fn delta_page(&self, url: &str) -> Result<Page<DeltaPage>> {
-        let mut request = self.http.get(url);
-        if self.sharing {
-            request = request.header(
-                HeaderName::from_static("prefer"),
-                HeaderValue::from_static(PREFER_SHARING),
-            );
-        }
-        let answer: Delta = request.fetch_json().await?;
+        let answer = self.envelope(url, true).await?;
+        let items: Vec<Record<DriveItem>> = answer.value.iter().map(|raw| decode(raw)).collect();
         match (answer.next_link, answer.delta_link) {
-            (Some(next), _) if answer.value.is_empty() => {
+            (Some(next), _) if items.is_empty() => {
                 Ok(Page::new(Vec::new(), Some(PageCursor::Url(next))))
             }
             (Some(next), _) => Ok(Page::new(
                 vec![DeltaPage {
-                    items: answer.value,
+                    items,
                     delta_link: None,
                 }],
                 Some(PageCursor::Url(next)),
             )),
             (None, Some(delta_link)) => Ok(Page::last(vec![DeltaPage {
-                items: answer.value,
+                items,
                 delta_link: Some(delta_link),
             }])),
-            (None, None) => {
-                let shown = Url::parse(url).map_or_else(|_| url.to_owned(), |u| without_query(&u));
-                Err(Error::new(
-                    ErrorKind::Decode,
-                    "the delta answer has neither @odata.nextLink nor @odata.deltaLink",
-                )
-                .with_request("GET", &shown))
-            }
+            (None, None) => Err(Error::new(
+                ErrorKind::Decode,
+                "the delta answer has neither @odata.nextLink nor @odata.deltaLink",
+            )
+            .with_request("GET", &shown(url))),
         }
     }
 
@@ -281,6 +312,14 @@ impl GraphClient {
             .await?;
         Ok(response.bytes_capped(cap).await?.to_vec())
     }
+}
+
+/// What errors may show of a URL: no query (a token or signature may be in it).
+fn shown(url: &str) -> String {
+    Url::parse(url).map_or_else(
+        |_| "a link the server gave".to_owned(),
+        |u| without_query(&u),
+    )
 }
 
 /// The built-in sign-in: the configuration's client id and secret.

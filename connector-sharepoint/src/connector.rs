@@ -134,8 +134,8 @@ impl Connector for SharePointConnector {
         };
         let sites = sites
             .into_iter()
-            .filter_map(|raw| serde_json::from_value::<Site>(raw).ok())
-            .map(|s| {
+            .filter_map(|record| record.ok())
+            .map(|s: Site| {
                 let key = s.web_url.clone().unwrap_or_else(|| s.id.clone());
                 OptionChoice::new(key, s.label())
             })

@@ -8,7 +8,7 @@ use connector_core::{
 
 use crate::client::GraphClient;
 use crate::convert::{self, Body, Library, access_from_permissions, file_document, is_text};
-use crate::model::{DriveItem, Permission};
+use crate::model::DriveItem;
 use crate::sites::Ctx;
 
 /// Permission records read per item at most; more are cut and the
@@ -100,10 +100,17 @@ pub(crate) async fn permissions(
     let listing = client.permissions(drive_id, item_id)?;
     let capped = collect_capped(listing, MAX_PERMISSIONS).await?;
     let mut records = Vec::with_capacity(capped.items.len());
-    for raw in capped.items {
-        let record: Permission = serde_json::from_value(raw)
-            .map_err(|e| Error::decode("a permission is not in the expected shape", e))?;
-        records.push(record);
+    for record in capped.items {
+        records.push(record.map_err(|bad| {
+            Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "permission {} is not in the expected shape: {}",
+                    bad.id(),
+                    bad.reason
+                ),
+            )
+        })?);
     }
     Ok((access_from_permissions(&records), capped.truncated))
 }

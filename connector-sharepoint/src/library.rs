@@ -22,14 +22,13 @@ use chrono::Utc;
 use connector_core::paging::{PageCursor, PageStream};
 use connector_core::{Checkpoint, DocumentFailure, Error, ErrorKind, Item, Result};
 use futures::StreamExt;
-use serde_json::Value;
 
 use crate::checkpoint::{DriveCursor, Refresh, SharePointCheckpoint};
 use crate::client::{DeltaPage, DeltaStart, explain, is_resync};
 use crate::convert::{Library, file_id};
 use crate::documents::Work;
 use crate::folders::{Folders, in_scope, is_under};
-use crate::model::{DriveItem, raw_id};
+use crate::model::{DriveItem, Record};
 use crate::sites::Ctx;
 
 /// Folders whose sharing changed, remembered per round at most; past it the
@@ -134,8 +133,8 @@ impl LibraryRead {
         let mut work = Vec::new();
         let mut delta_link = None;
         for page in fetched.items {
-            for raw in page.items {
-                self.item(raw, &mut work).await?;
+            for record in page.items {
+                self.item(record, &mut work).await?;
             }
             delta_link = page.delta_link.or(delta_link);
         }
@@ -184,18 +183,17 @@ impl LibraryRead {
         Ok(Step { work, more })
     }
 
-    /// One raw delta item → work.
-    async fn item(&mut self, raw: Value, work: &mut Vec<Work>) -> Result<()> {
+    /// One delta item → work.
+    async fn item(&mut self, record: Record<DriveItem>, work: &mut Vec<Work>) -> Result<()> {
         let drive_id = &self.library.drive_id;
-        let id = raw_id(&raw).unwrap_or("?").to_owned();
-        let item: DriveItem = match serde_json::from_value(raw) {
+        let item = match record {
             Ok(item) => item,
-            Err(e) => {
+            Err(bad) => {
                 work.push(failure(
-                    file_id(drive_id, &id),
+                    file_id(drive_id, bad.id()),
                     format!(
-                        "a drive item of library {} is not in the expected shape: {e}",
-                        self.library.name
+                        "a drive item of library {} is not in the expected shape: {}",
+                        self.library.name, bad.reason
                     ),
                 ));
                 return Ok(());

@@ -1,40 +1,88 @@
 //! The parts of Microsoft Graph v1.0 payloads this connector reads, named as
 //! Graph names them (`site`, `drive`, `driveItem`, `permission`, `sitePage`).
 //!
-//! Collections are read in two steps: the envelope ([`Listing`], [`Delta`])
-//! with its items as raw JSON, where a missing `value` is a decode error of
-//! the request, never an empty page; then each item on its own, so one odd
-//! record is one failure. Inside a record, properties are optional as Graph
-//! documents them: it omits what is empty or not selected.
+//! Collections are read in two steps: the [`Envelope`] with its items kept
+//! as raw JSON text, where a missing `value` is a decode error of the
+//! request, never an empty page; then each item on its own ([`decode`]),
+//! so one odd record — wrong types, a lone UTF-16 surrogate, nesting past
+//! the parser's limit — is one failure and the rest of the page goes on.
+//! Inside a record, properties are optional as Graph documents them: it
+//! omits what is empty or not selected.
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-/// A collection answer (`value` and, except on the last page,
-/// `@odata.nextLink`).
+/// A collection answer: `value`, and `@odata.nextLink` except on the last
+/// page; a delta answer has `@odata.deltaLink` on its last page instead.
 #[derive(Debug, Deserialize)]
-pub(crate) struct Listing {
-    /// The items of this page, still raw.
-    pub value: Vec<Value>,
-    /// The next page; absent on the last one.
+pub(crate) struct Envelope {
+    /// The items of this page, each still raw.
+    pub value: Vec<Box<RawValue>>,
+    /// The next page.
     #[serde(rename = "@odata.nextLink", default)]
     pub next_link: Option<String>,
-}
-
-/// A delta answer: `value` and exactly one of `@odata.nextLink` (more
-/// pages) or `@odata.deltaLink` (the last page, and where the next round of
-/// changes starts). Which one is there is checked by the client.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Delta {
-    /// The changed items of this page, still raw.
-    pub value: Vec<Value>,
-    /// The next page of this round.
-    #[serde(rename = "@odata.nextLink", default)]
-    pub next_link: Option<String>,
-    /// Where the next round starts.
+    /// Delta: where the next round starts.
     #[serde(rename = "@odata.deltaLink", default)]
     pub delta_link: Option<String>,
+}
+
+/// One record of a page: decoded, or why not.
+pub(crate) type Record<T> = Result<T, BadRecord>;
+
+/// A record that does not decode.
+#[derive(Debug, Clone)]
+pub(crate) struct BadRecord {
+    /// Its `id`, when that much could be read.
+    pub id: Option<String>,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl BadRecord {
+    /// The id, or `?`.
+    pub fn id(&self) -> &str {
+        self.id.as_deref().unwrap_or("?")
+    }
+}
+
+/// A record with an id, for naming it and for the pager's progress check.
+pub(crate) trait Keyed {
+    /// The record's id.
+    fn key(&self) -> Option<&str>;
+}
+
+/// The id of a record, whatever it is (what a slim listing needs).
+#[derive(Debug, Deserialize)]
+pub(crate) struct IdOnly {
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+impl Keyed for IdOnly {
+    fn key(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+}
+
+/// Decode one raw record.
+pub(crate) fn decode<T: DeserializeOwned>(raw: &RawValue) -> Record<T> {
+    serde_json::from_str(raw.get()).map_err(|e| BadRecord {
+        id: serde_json::from_str::<IdOnly>(raw.get())
+            .ok()
+            .and_then(|r| r.id),
+        reason: e.to_string(),
+    })
+}
+
+/// The key of a record, decoded or not.
+pub(crate) fn record_key<T: Keyed>(record: &Record<T>) -> Option<String> {
+    match record {
+        Ok(t) => t.key().map(str::to_owned),
+        Err(bad) => bad.id.clone(),
+    }
 }
 
 /// A SharePoint site (`microsoft.graph.site`).
@@ -52,6 +100,12 @@ pub(crate) struct Site {
     /// `https://contoso.sharepoint.com/sites/Eng`.
     #[serde(default)]
     pub web_url: Option<String>,
+}
+
+impl Keyed for Site {
+    fn key(&self) -> Option<&str> {
+        Some(&self.id)
+    }
 }
 
 impl Site {
@@ -74,6 +128,12 @@ pub(crate) struct Drive {
     /// Library name (`Documents`, `Policies`).
     #[serde(default)]
     pub name: Option<String>,
+}
+
+impl Keyed for Drive {
+    fn key(&self) -> Option<&str> {
+        Some(&self.id)
+    }
 }
 
 impl Drive {
@@ -215,6 +275,12 @@ pub(crate) struct DriveItem {
     pub shared_changed: bool,
 }
 
+impl Keyed for DriveItem {
+    fn key(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+}
+
 /// `"True"`, `"true"` or `true` → set; anything else → not set.
 fn annotation_flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(match Value::deserialize(d)? {
@@ -237,6 +303,9 @@ pub(crate) struct SharingLink {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Permission {
+    /// Permission id.
+    #[serde(default)]
+    pub id: Option<String>,
     /// A direct grant.
     #[serde(default)]
     pub granted_to_v2: Option<IdentitySet>,
@@ -252,6 +321,12 @@ pub(crate) struct Permission {
     /// A sharing link.
     #[serde(default)]
     pub link: Option<SharingLink>,
+}
+
+impl Keyed for Permission {
+    fn key(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
 }
 
 /// A modern page (`microsoft.graph.sitePage`) with its `canvasLayout`.
@@ -290,6 +365,12 @@ pub(crate) struct SitePage {
     /// The page's sections and web parts (`$expand=canvasLayout`).
     #[serde(default)]
     pub canvas_layout: Option<CanvasLayout>,
+}
+
+impl Keyed for SitePage {
+    fn key(&self) -> Option<&str> {
+        Some(&self.id)
+    }
 }
 
 /// `canvasLayout`.
@@ -331,11 +412,6 @@ pub(crate) struct WebPart {
     pub inner_html: Option<String>,
 }
 
-/// The `id` of a raw record, for naming it when it does not decode.
-pub(crate) fn raw_id(raw: &Value) -> Option<&str> {
-    raw.get("id").and_then(Value::as_str)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,10 +419,45 @@ mod tests {
 
     #[test]
     fn a_collection_without_value_is_not_an_empty_page() {
-        assert!(serde_json::from_value::<Listing>(json!({"unexpected": true})).is_err());
-        assert!(serde_json::from_value::<Delta>(json!({"@odata.deltaLink": "x"})).is_err());
-        let last: Listing = serde_json::from_value(json!({"value": []})).unwrap();
+        assert!(serde_json::from_str::<Envelope>(r#"{"unexpected": true}"#).is_err());
+        assert!(serde_json::from_str::<Envelope>(r#"{"@odata.deltaLink": "x"}"#).is_err());
+        assert!(serde_json::from_str::<Envelope>("[]").is_err());
+        let last: Envelope = serde_json::from_str(r#"{"value": []}"#).unwrap();
         assert!(last.value.is_empty() && last.next_link.is_none());
+    }
+
+    #[test]
+    fn one_odd_record_does_not_take_its_page_with_it() {
+        let deep = format!(
+            r#"{{"id": "deep", "folder": {}1{}}}"#,
+            "[".repeat(500),
+            "]".repeat(500)
+        );
+        let page = format!(
+            r#"{{"value": [{{"id": "a"}}, {{"id": "surrogate", "name": "\ud800x"}}, {deep}, {{"id": "typed", "size": "big"}}, {{"id": "b"}}]}}"#
+        );
+        let envelope: Envelope = serde_json::from_str(&page).unwrap();
+        let records: Vec<Record<DriveItem>> = envelope.value.iter().map(|r| decode(r)).collect();
+        let good: Vec<&str> = records
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|i| i.id.as_str())
+            .collect();
+        assert_eq!(good, ["a", "b"]);
+        let bad: Vec<Option<String>> = records
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|b| b.id.clone())
+            .collect();
+        // Each is named by its id in the failure.
+        assert_eq!(
+            bad,
+            [
+                Some("surrogate".into()),
+                Some("deep".into()),
+                Some("typed".into())
+            ]
+        );
     }
 
     #[test]

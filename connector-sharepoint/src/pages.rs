@@ -11,13 +11,12 @@ use chrono::{DateTime, Utc};
 use connector_core::paging::PageStream;
 use connector_core::{Checkpoint, DocumentFailure, ErrorKind, Item, Result};
 use futures::StreamExt;
-use serde_json::Value;
 
 use crate::checkpoint::{CLOCK_MARGIN, PagesMark, SharePointCheckpoint};
 use crate::client::explain;
 use crate::convert::{page_document, page_id};
 use crate::documents::Work;
-use crate::model::{Site, SitePage, raw_id};
+use crate::model::{Record, Site, SitePage};
 use crate::sites::Ctx;
 
 /// Page ids remembered per site at most; a site with more is listed, but
@@ -27,7 +26,7 @@ const MAX_TRACKED_PAGES: usize = 100_000;
 /// A site's pages being listed.
 pub(crate) struct PagesRead {
     site: Arc<Site>,
-    pages: PageStream<Value>,
+    pages: PageStream<Record<SitePage>>,
     /// Pages modified before this are not yielded again.
     since: Option<DateTime<Utc>>,
     listed_at: DateTime<Utc>,
@@ -49,7 +48,7 @@ impl PagesRead {
             Some(mark) => Some(mark.listed_at - CLOCK_MARGIN),
             None => (!ctx.window.is_full()).then_some(ctx.window.start),
         };
-        let pages = ctx.client.pages(&site, true)?;
+        let pages = ctx.client.pages(&site)?;
         Ok(Self {
             previous: mark.map(|m| m.ids.clone()),
             site,
@@ -78,8 +77,8 @@ impl PagesRead {
             Some(Err(e)) => return Err(e),
         };
         let mut work = Vec::new();
-        for raw in fetched.items {
-            self.page(raw, &mut work);
+        for record in fetched.items {
+            self.page(record, &mut work);
         }
         if fetched.next.is_none() {
             self.finish(checkpoint, &mut work);
@@ -87,17 +86,20 @@ impl PagesRead {
         Ok(Some(work))
     }
 
-    fn page(&mut self, raw: Value, work: &mut Vec<Work>) {
-        let id = raw_id(&raw).unwrap_or("?").to_owned();
+    fn page(&mut self, record: Record<SitePage>, work: &mut Vec<Work>) {
+        let id = match &record {
+            Ok(page) => Some(page.id.as_str()),
+            Err(bad) => bad.id.as_deref(),
+        };
         if let Some(seen) = &mut self.seen {
             if seen.len() >= MAX_TRACKED_PAGES {
                 tracing::warn!(site = %self.site.label(), "more than {MAX_TRACKED_PAGES} pages: deleted pages of this site are found by a full sync only");
                 self.seen = None;
-            } else if raw_id(&raw).is_some() {
-                seen.insert(id.clone());
+            } else if let Some(id) = id {
+                seen.insert(id.to_owned());
             }
         }
-        match serde_json::from_value::<SitePage>(raw) {
+        match record {
             Ok(page) => {
                 let changed = match (self.since, page.last_modified_date_time) {
                     (Some(since), Some(modified)) => modified >= since,
@@ -109,11 +111,12 @@ impl PagesRead {
                     )))));
                 }
             }
-            Err(e) => work.push(failure(
-                page_id(&self.site.id, &id),
+            Err(bad) => work.push(failure(
+                page_id(&self.site.id, bad.id()),
                 format!(
-                    "a page of site {} is not in the expected shape: {e}",
-                    self.site.label()
+                    "a page of site {} is not in the expected shape: {}",
+                    self.site.label(),
+                    bad.reason
                 ),
             )),
         }

@@ -6,12 +6,11 @@ use std::sync::Arc;
 use connector_core::paging::PageStream;
 use connector_core::{DocumentFailure, Error, ErrorKind, Result, TimeWindow};
 use futures::StreamExt;
-use serde_json::Value;
 
 use crate::client::{GraphClient, explain};
 use crate::config::{DEFAULT_CONCURRENCY, SharePointConfig};
 use crate::convert::Library;
-use crate::model::{Drive, Site, raw_id};
+use crate::model::{Drive, Site};
 
 /// What one stream reads and how.
 pub(crate) struct Ctx {
@@ -50,20 +49,20 @@ pub(crate) struct SiteLibraries {
 pub(crate) async fn site_libraries(ctx: &Ctx, url: &str) -> Result<SiteLibraries> {
     let site = ctx.client.site_by_url(url).await?;
     let listing = ctx.client.drives(&site)?;
-    let raw = collect(listing)
+    let records = collect(listing)
         .await
         .map_err(|e| explain(e, &format!("the libraries of site {}", site.label())))?;
     let mut drives = Vec::new();
     let mut failures = Vec::new();
-    for raw in raw {
-        let id = raw_id(&raw).unwrap_or("?").to_owned();
-        match serde_json::from_value::<Drive>(raw) {
+    for record in records {
+        match record {
             Ok(drive) => drives.push(drive),
-            Err(e) => failures.push(DocumentFailure::new(
-                format!("sites/{}/drives/{id}", site.id),
+            Err(bad) => failures.push(DocumentFailure::new(
+                format!("sites/{}/drives/{}", site.id, bad.id()),
                 format!(
-                    "a library of site {} is not in the expected shape: {e}",
-                    site.label()
+                    "a library of site {} is not in the expected shape: {}",
+                    site.label(),
+                    bad.reason
                 ),
             )),
         }
@@ -77,7 +76,7 @@ pub(crate) async fn site_libraries(ctx: &Ctx, url: &str) -> Result<SiteLibraries
 }
 
 /// Every item of a listing (bounded by the pager's page cap).
-pub(crate) async fn collect(mut pages: PageStream<Value>) -> Result<Vec<Value>> {
+pub(crate) async fn collect<T: Send + 'static>(mut pages: PageStream<T>) -> Result<Vec<T>> {
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         out.extend(page?.items);

@@ -13,7 +13,7 @@ use crate::client::{DeltaPage, DeltaStart};
 use crate::convert::{Library, page_id};
 use crate::file::slim_file;
 use crate::folders::{Folders, in_scope};
-use crate::model::{DriveItem, Site, raw_id};
+use crate::model::{Site, record_key};
 use crate::sites::{Ctx, site_libraries};
 
 /// Every document id in scope.
@@ -79,14 +79,13 @@ impl Listing {
     /// The entries of one delta page; an error ends the listing.
     async fn page(&mut self, pages: Vec<DeltaPage>) -> Vec<Result<SlimDocument>> {
         let mut files = Vec::new();
-        for raw in pages.into_iter().flat_map(|p| p.items) {
-            let id = raw_id(&raw).map(str::to_owned);
-            let item: DriveItem = match serde_json::from_value(raw) {
+        for record in pages.into_iter().flat_map(|p| p.items) {
+            let item = match record {
                 Ok(item) => item,
                 // Listed as present: an item that could not be read is
                 // never reported deleted.
-                Err(_) => {
-                    files.extend(id);
+                Err(bad) => {
+                    files.extend(bad.id);
                     continue;
                 }
             };
@@ -124,14 +123,14 @@ fn page_ids(ctx: &Ctx, site: &Site) -> Result<SlimStream<'static>> {
     let site_id = site.id.clone();
     Ok(ctx
         .client
-        .pages(site, false)?
+        .page_ids(site)?
         .flat_map(move |page| {
             let entries: Vec<Result<SlimDocument>> = match page {
                 Ok(page) => page
                     .items
                     .iter()
-                    .filter_map(raw_id)
-                    .map(|id| Ok(SlimDocument::new(page_id(&site_id, id))))
+                    .filter_map(record_key)
+                    .map(|id| Ok(SlimDocument::new(page_id(&site_id, &id))))
                     .collect(),
                 Err(e) => vec![Err(e)],
             };
