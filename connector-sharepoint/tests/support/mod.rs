@@ -597,3 +597,69 @@ pub async fn graph_server(page_size: usize) -> Graph {
         docs,
     }
 }
+
+/// Serves `GET /v1.0/drives/{d}/items/{i}/permissions`: an owners group for
+/// every item, plus the grants a test adds per item; counts the reads.
+#[derive(Default)]
+pub struct Permissions {
+    pub extra: Mutex<HashMap<String, Vec<Value>>>,
+    pub reads: AtomicUsize,
+}
+
+impl Permissions {
+    /// Grant `email` read access to `item`.
+    pub fn grant(&self, item: &str, email: &str) {
+        self.extra
+            .lock()
+            .unwrap()
+            .entry(item.to_owned())
+            .or_default()
+            .push(json!({"id": format!("p-{email}"), "roles": ["read"],
+                         "grantedToV2": {"user": {"displayName": email, "email": email}}}));
+    }
+}
+
+impl Respond for Permissions {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        let segments: Vec<&str> = request.url.path().split('/').collect();
+        // /v1.0/drives/{d}/items/{i}/permissions
+        let item = segments.get(5).copied().unwrap_or("");
+        let mut value = vec![json!({"id": "owners", "roles": ["owner"],
+            "grantedToV2": {"siteGroup": {"displayName": "Eng Owners", "id": "3"}}})];
+        if let Some(extra) = self.extra.lock().unwrap().get(item) {
+            value.extend(extra.iter().cloned());
+        }
+        ResponseTemplate::new(200).set_body_json(json!({"value": value}))
+    }
+}
+
+/// Lets a shared permissions responder be mounted.
+pub struct SharedPermissions(pub std::sync::Arc<Permissions>);
+
+impl Respond for SharedPermissions {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.respond(request)
+    }
+}
+
+pub async fn mount_permissions(server: &MockServer) -> std::sync::Arc<Permissions> {
+    let permissions = std::sync::Arc::new(Permissions::default());
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/v1\.0/drives/[^/]+/items/[^/]+/permissions$"))
+        .respond_with(SharedPermissions(permissions.clone()))
+        .mount(server)
+        .await;
+    permissions
+}
+
+/// Every delta request `server` received, in order.
+pub async fn delta_requests(server: &MockServer) -> Vec<Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path().ends_with("/root/delta"))
+        .collect()
+}
