@@ -169,14 +169,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/sites/{SITE_ID}/drives")))
+        // Ids in request paths are percent-encoded; Graph's own links keep them raw.
+        .and(path_regex(r"^/v1\.0/sites/[^/]+/drives$"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
             {"id": DRIVE, "name": "Documents", "driveType": "documentLibrary"}
         ]})))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/drives/{DRIVE}/root/delta")))
+        .and(path_regex(r"^/v1\.0/drives/[^/]+/root/delta$"))
         .respond_with(Delta {
             base: graph.clone(),
             n,
