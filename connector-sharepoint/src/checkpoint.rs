@@ -57,6 +57,10 @@ pub(crate) struct DriveCursor {
     /// The round is an enumeration from scratch rather than changes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub enumeration: bool,
+    /// Folders whose sharing changed in the pages read so far: their files
+    /// are read again once the round ends.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<String>,
 }
 
 /// A library's permission refresh: a fresh enumeration reading again the
@@ -195,6 +199,7 @@ mod tests {
             drive_id: "d1".into(),
             next_link: "next".into(),
             enumeration: true,
+            shared: Vec::new(),
         });
         assert_eq!(cp.start_of("d1", &full), DeltaStart::Link("next".into()));
         let since = Utc::now();

@@ -73,6 +73,10 @@ impl LibraryRead {
         library: Arc<Library>,
     ) -> Result<Self> {
         let drive_id = library.drive_id.as_str();
+        let current = checkpoint
+            .current
+            .as_ref()
+            .filter(|c| c.drive_id == drive_id);
         let (start, round) = match checkpoint
             .refresh
             .as_ref()
@@ -90,11 +94,9 @@ impl LibraryRead {
             ),
             None => {
                 let start = checkpoint.start_of(drive_id, &ctx.window);
-                let round = match (&start, &checkpoint.current) {
+                let round = match (&start, current) {
                     (DeltaStart::Fresh { since: None, .. }, _) => Round::Enumeration,
-                    (DeltaStart::Link(_), Some(c)) if c.drive_id == drive_id && c.enumeration => {
-                        Round::Enumeration
-                    }
+                    (DeltaStart::Link(_), Some(c)) if c.enumeration => Round::Enumeration,
                     _ => Round::Changes,
                 };
                 (start, round)
@@ -107,7 +109,8 @@ impl LibraryRead {
             library,
             pages,
             round,
-            shared: Vec::new(),
+            // Sharing changes of the round's pages read before a restart.
+            shared: current.map(|c| c.shared.clone()).unwrap_or_default(),
             restarts: 0,
         })
     }
@@ -163,6 +166,7 @@ impl LibraryRead {
                     drive_id,
                     next_link,
                     enumeration: *round == Round::Enumeration,
+                    shared: self.shared.clone(),
                 });
             }
             (_, None) => {

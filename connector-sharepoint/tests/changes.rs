@@ -419,3 +419,77 @@ async fn state_stored_in_the_first_checkpoint_format_continues() {
     assert_eq!(report.documents_processed, 0, "{report:?}");
     assert_eq!(g.docs.tokens.lock().unwrap()[asked_before..], ["delta-1"]);
 }
+
+#[tokio::test]
+async fn a_folder_sharing_change_survives_a_stop_later_in_its_round() {
+    let g = graph_server(3).await;
+    let permissions = mount_permissions(&g.server).await;
+    let sp = connector(config(&g.server).permissions(true).include_pages(false));
+    let synced = Synced::new(&sp).await;
+    let carried = synced
+        .runner
+        .state()
+        .await
+        .unwrap()
+        .unwrap()
+        .carried
+        .unwrap();
+
+    // /Specs/2024 is shared on the first page of a three-page round of changes.
+    permissions.grant("01NOTES", "auditors@contoso.com");
+    permissions.grant("01DATA", "auditors@contoso.com");
+    {
+        let mut state = g.docs.state.lock().unwrap();
+        state.version = 2;
+        let mut y2024 = folder(DOCS, F_2024, "2024", F_SPECS, "/Specs/2024");
+        y2024["@microsoft.graph.sharedChanged"] = json!("True");
+        let mut changes = vec![y2024];
+        for n in 0..6 {
+            changes.push(file(
+                DOCS,
+                &format!("01BIN{n}"),
+                &format!("blob{n}.bin"),
+                ROOT_ID,
+                &format!("/blob{n}.bin"),
+                "application/octet-stream",
+                1,
+                2,
+            ));
+        }
+        state.changes = changes;
+    }
+    let window = TimeWindow::new(Utc::now() - chrono::Duration::hours(1), Utc::now());
+    // Stop at the checkpoint after the round's first page.
+    let mut stream = sp.resume(window, Some(carried));
+    let mut after_first_page = None;
+    while let Some(item) = stream.next().await {
+        if let Item::Checkpoint(cp) = item.unwrap() {
+            after_first_page = Some(cp);
+            break;
+        }
+    }
+    drop(stream);
+    let after_first_page = after_first_page.unwrap();
+    assert_eq!(
+        after_first_page.0["current"]["shared"],
+        json!(["/Specs/2024"]),
+        "{}",
+        after_first_page.0
+    );
+    let mut refreshed = Vec::new();
+    let mut stream = sp.resume(window, Some(after_first_page));
+    while let Some(item) = stream.next().await {
+        if let Item::Document(d) = item.unwrap() {
+            if d.access
+                .as_ref()
+                .unwrap()
+                .users
+                .contains(&"auditors@contoso.com".to_string())
+            {
+                refreshed.push(d.title.clone());
+            }
+        }
+    }
+    refreshed.sort();
+    assert_eq!(refreshed, ["data.csv", "notes.html"]);
+}

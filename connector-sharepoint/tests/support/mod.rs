@@ -314,10 +314,11 @@ impl Respond for DeltaDrive {
             }
             return ResponseTemplate::new(200).set_body_json(body);
         }
-        let changes = if let Some(v) = token.strip_prefix("delta-") {
+        // Changes come in pages of `page_size` too: `changes-{offset}`.
+        let (changes, offset) = if let Some(v) = token.strip_prefix("delta-") {
             match v.parse::<u32>() {
-                Ok(v) if v == state.version => Vec::new(),
-                Ok(v) if v + 1 == state.version => state.changes.clone(),
+                Ok(v) if v == state.version => (Vec::new(), 0),
+                Ok(v) if v + 1 == state.version => (state.changes.clone(), 0),
                 _ => {
                     return graph_error(
                         410,
@@ -326,16 +327,27 @@ impl Respond for DeltaDrive {
                     );
                 }
             }
+        } else if let Some(offset) = token
+            .strip_prefix("changes-")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            (state.changes.clone(), offset)
         } else if chrono::DateTime::parse_from_rfc3339(&token).is_ok() {
-            state.changes.clone()
+            (state.changes.clone(), 0)
         } else {
             return graph_error(400, "invalidRequest", "Invalid token");
         };
-        ResponseTemplate::new(200).set_body_json(json!({
+        let end = (offset + self.page_size).min(changes.len());
+        let mut body = json!({
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(driveItem)",
-            "value": changes,
-            "@odata.deltaLink": self.link(&format!("delta-{}", state.version))
-        }))
+            "value": changes[offset.min(end)..end]
+        });
+        if end < changes.len() {
+            body["@odata.nextLink"] = json!(self.link(&format!("changes-{end}")));
+        } else {
+            body["@odata.deltaLink"] = json!(self.link(&format!("delta-{}", state.version)));
+        }
+        ResponseTemplate::new(200).set_body_json(body)
     }
 }
 
