@@ -140,12 +140,6 @@ impl SharePointCheckpoint {
             self.refresh = None;
         }
     }
-
-    /// Whether this state continues an earlier sync (a change token of at
-    /// least one library, or a site's pages).
-    pub fn continues(&self) -> bool {
-        !self.delta_links.is_empty() || !self.pages.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@
 //! `concurrency` at a time, across page boundaries, and come out in order:
 //! a checkpoint is yielded only after every file before it.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
-use connector_core::{Error, ErrorKind, Item, ItemStream, Result};
+use connector_core::{Checkpoint, Error, ErrorKind, Item, ItemStream, Result};
 use futures::stream::{self, StreamExt};
 
 use crate::checkpoint::SharePointCheckpoint;
@@ -62,13 +62,15 @@ struct Run {
     ctx: Arc<Ctx>,
     checkpoint: SharePointCheckpoint,
     tasks: VecDeque<Task>,
+    /// The libraries the configured sites have now.
+    drives: HashSet<String>,
     done: bool,
 }
 
 /// Every document of the configured sites, resuming from `from`.
 pub(crate) fn documents(ctx: Arc<Ctx>, from: SharePointCheckpoint) -> ItemStream<'static> {
     let scope = ctx.config.scope_key();
-    if from.continues() && from.scope.as_ref().is_some_and(|s| *s != scope) {
+    if from.scope.as_ref().is_some_and(|s| *s != scope) {
         let e = Error::new(
             ErrorKind::Config,
             "the stored sync state was made for another scope (sites, libraries, folders, include_pages or permissions changed since); run a full sync to start over",
@@ -82,13 +84,18 @@ pub(crate) fn documents(ctx: Arc<Ctx>, from: SharePointCheckpoint) -> ItemStream
         tasks: ctx.config.sites.iter().cloned().map(Task::Site).collect(),
         ctx,
         checkpoint,
+        drives: HashSet::new(),
         done: false,
     };
     stream::unfold(run, |mut run| async move {
         if run.done {
             return None;
         }
-        let task = run.tasks.pop_front()?;
+        let Some(task) = run.tasks.pop_front() else {
+            run.done = true;
+            let work = run.forget_vanished();
+            return Some((stream::iter(work), run));
+        };
         let work = match run.step(task).await {
             Ok(work) => work,
             Err(e) => {
@@ -113,10 +120,35 @@ pub(crate) fn documents(ctx: Arc<Ctx>, from: SharePointCheckpoint) -> ItemStream
 }
 
 impl Run {
+    /// Every site was read: drop the state of libraries no site has any
+    /// more. Their documents cannot be named from here; the id listing of
+    /// a full sync removes them.
+    fn forget_vanished(&mut self) -> Vec<Work> {
+        let vanished: Vec<String> = self
+            .checkpoint
+            .delta_links
+            .keys()
+            .filter(|d| !self.drives.contains(*d))
+            .cloned()
+            .collect();
+        if vanished.is_empty() {
+            return Vec::new();
+        }
+        tracing::warn!(libraries = ?vanished, "libraries synced before are gone from their sites; a full sync removes their documents");
+        for drive_id in &vanished {
+            self.checkpoint.forget(drive_id);
+        }
+        vec![Work::Ready(
+            Checkpoint::new(&self.checkpoint).map(Item::Checkpoint),
+        )]
+    }
+
     async fn step(&mut self, task: Task) -> Result<Vec<Work>> {
         match task {
             Task::Site(url) => {
                 let found = site_libraries(&self.ctx, &url).await?;
+                self.drives
+                    .extend(found.libraries.iter().map(|l| l.drive_id.clone()));
                 let mut next: Vec<Task> = found
                     .libraries
                     .into_iter()

@@ -493,3 +493,40 @@ async fn a_folder_sharing_change_survives_a_stop_later_in_its_round() {
     refreshed.sort();
     assert_eq!(refreshed, ["data.csv", "notes.html"]);
 }
+
+#[tokio::test]
+async fn a_library_gone_from_its_site_leaves_the_state() {
+    let g = graph_server(3).await;
+    let sp = connector(config(&g.server).include_pages(false));
+    let mut synced = Synced::new(&sp).await;
+    let _only_documents = Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path_regex(id_path(
+            "sites/", SITE_ID, "/drives",
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            {"id": DOCS, "name": "Documents", "driveType": "documentLibrary"}
+        ]})))
+        .with_priority(1)
+        .mount_as_scoped(&g.server)
+        .await;
+    let report = synced.incremental(&sp).await;
+    assert_eq!(report.documents_failed, 0, "{report:?}");
+    let carried = synced
+        .runner
+        .state()
+        .await
+        .unwrap()
+        .unwrap()
+        .carried
+        .unwrap();
+    assert!(
+        carried.0["delta_links"].get(DOCS).is_some(),
+        "{}",
+        carried.0
+    );
+    assert!(
+        carried.0["delta_links"].get(POLICIES).is_none(),
+        "{}",
+        carried.0
+    );
+}
