@@ -1,4 +1,4 @@
-//! [`SharePointConnector`]: the connector traits over [`GraphClient`].
+//! [`SharePointConnector`]: the connector traits over the Graph client.
 
 use std::sync::Arc;
 
@@ -6,14 +6,20 @@ use async_trait::async_trait;
 use chrono::Utc;
 use futures::stream::{self, StreamExt};
 
+use connector_core::credentials::SharedCredentials;
+use connector_core::http::HttpClient;
 use connector_core::{
-    AvailableOptions, Checkpoint, CheckpointedConnector, Connector, ItemStream, LoadConnector,
-    OptionChoice, PollConnector, Result, SlimConnector, SlimStream, TimeWindow,
+    AvailableOptions, Checkpoint, CheckpointedConnector, Connector, ErrorKind, ItemStream,
+    LoadConnector, OptionChoice, PollConnector, Result, SlimConnector, SlimStream, SourceMetrics,
+    TimeWindow,
 };
 
-use crate::client::{GraphClient, SharePointAuth, explain};
+use crate::checkpoint::SharePointCheckpoint;
+use crate::client::{GraphClient, explain};
 use crate::config::SharePointConfig;
-use crate::sync::{self, Ctx, SharePointCheckpoint};
+use crate::model::Site;
+use crate::sites::{Ctx, collect, site_libraries};
+use crate::{documents, slim};
 
 /// SharePoint Online through Microsoft Graph as a source: every file of
 /// the chosen sites' document libraries and every modern site page as a
@@ -22,15 +28,15 @@ use crate::sync::{self, Ctx, SharePointCheckpoint};
 /// ```no_run
 /// # async fn demo() -> connector_core::Result<()> {
 /// use connector_core::Connector;
-/// use connector_sharepoint::{SharePointAuth, SharePointConfig, SharePointConnector};
+/// use connector_sharepoint::{SharePointConfig, SharePointConnector};
 ///
-/// let auth = SharePointAuth::client_secret(
-///     std::env::var("SHAREPOINT_CLIENT_ID").unwrap_or_default(),
-///     std::env::var("SHAREPOINT_CLIENT_SECRET").unwrap_or_default(),
-/// );
 /// let config = SharePointConfig::new("contoso.onmicrosoft.com")
-///     .site("https://contoso.sharepoint.com/sites/Eng");
-/// let sharepoint = SharePointConnector::new(config, auth)?;
+///     .site("https://contoso.sharepoint.com/sites/Eng")
+///     .credentials(
+///         std::env::var("SHAREPOINT_CLIENT_ID").unwrap_or_default(),
+///         std::env::var("SHAREPOINT_CLIENT_SECRET").unwrap_or_default(),
+///     );
+/// let sharepoint = SharePointConnector::new(config)?;
 /// let options = sharepoint.validate().await?;
 /// for site in options.get("sites") {
 ///     println!("{} — {}", site.key, site.name);
@@ -53,31 +59,44 @@ impl std::fmt::Debug for SharePointConnector {
 }
 
 impl SharePointConnector {
-    /// A connector for `config`, authenticating with `auth`. Checks the
-    /// configuration (tenant, site URLs, base URLs, quota) without
-    /// contacting Microsoft.
-    pub fn new(config: SharePointConfig, auth: SharePointAuth) -> Result<Self> {
+    /// A connector for `config`, signing in with its `credentials` (client
+    /// id and secret). Checks the configuration (tenant, site URLs, base
+    /// URLs, options) without contacting Microsoft; errors name the field.
+    pub fn new(config: SharePointConfig) -> Result<Self> {
         let config = config.validated()?;
-        let client = GraphClient::new(&config, &auth)?;
+        let client = GraphClient::new(&config, None)?;
         Ok(Self { client, config })
     }
 
-    /// The Graph client (its HTTP counters: requests, retries, throttled time).
-    pub fn client(&self) -> &GraphClient {
-        &self.client
+    /// A connector for `config` whose Graph tokens come from `credentials`
+    /// (a certificate-based client assertion, a managed identity, a test
+    /// token): any provider yielding `Bearer …` values for Graph. The
+    /// configuration's `credentials` are not used.
+    pub fn with_credentials(
+        config: SharePointConfig,
+        credentials: SharedCredentials,
+    ) -> Result<Self> {
+        let config = config.validated()?;
+        let client = GraphClient::new(&config, Some(credentials))?;
+        Ok(Self { client, config })
     }
 
-    /// The configuration in force.
+    /// The configuration in force (normalized).
     pub fn config(&self) -> &SharePointConfig {
         &self.config
     }
 
+    /// The HTTP client (its counters: requests, retries, throttled time).
+    pub fn http(&self) -> &HttpClient {
+        self.client.http()
+    }
+
     fn ctx(&self, window: TimeWindow) -> Arc<Ctx> {
-        Arc::new(Ctx::new(self.client.clone(), self.config.clone(), window))
+        Ctx::new(self.client.clone(), self.config.clone(), window)
     }
 
     fn items(&self, window: TimeWindow, from: SharePointCheckpoint) -> ItemStream<'static> {
-        sync::documents(self.ctx(window), from)
+        documents::documents(self.ctx(window), from)
     }
 }
 
@@ -96,18 +115,18 @@ impl Connector for SharePointConnector {
         // Configured sites first: their errors are the most specific.
         let mut libraries = Vec::new();
         for url in &self.config.sites {
-            let (site, libs) = sync::site_libraries(&ctx, url).await?;
-            for lib in libs {
+            let found = site_libraries(&ctx, url).await?;
+            for library in found.libraries {
                 libraries.push(OptionChoice::new(
-                    lib.name.clone(),
-                    format!("{} › {}", site.label(), lib.name),
+                    library.name.clone(),
+                    format!("{} › {}", found.site.label(), library.name),
                 ));
             }
         }
-        let sites = match self.client.search_sites().await {
+        let sites = match collect(self.client.sites()).await {
             Ok(sites) => sites,
             // Sites.Selected apps may not search: the configured sites still work.
-            Err(e) if e.kind() == connector_core::ErrorKind::Forbidden => {
+            Err(e) if e.kind() == ErrorKind::Forbidden => {
                 tracing::warn!(error = %e, "the app may not list sites; only the configured ones are checked");
                 Vec::new()
             }
@@ -115,7 +134,8 @@ impl Connector for SharePointConnector {
         };
         let sites = sites
             .into_iter()
-            .map(|s| {
+            .filter_map(|record| record.ok())
+            .map(|s: Site| {
                 let key = s.web_url.clone().unwrap_or_else(|| s.id.clone());
                 OptionChoice::new(key, s.label())
             })
@@ -123,6 +143,10 @@ impl Connector for SharePointConnector {
         Ok(AvailableOptions::default()
             .with("sites", sites)
             .with("libraries", libraries))
+    }
+
+    fn metrics(&self) -> Option<SourceMetrics> {
+        Some(self.client.http().counters())
     }
 
     fn as_load(&self) -> Option<&dyn LoadConnector> {
@@ -161,9 +185,10 @@ impl PollConnector for SharePointConnector {
 }
 
 impl CheckpointedConnector for SharePointConnector {
-    /// Resume from a [`SharePointCheckpoint`]: each library continues from
-    /// its page in progress or its delta link (only changes); libraries
-    /// without either start at `window.start` (or from scratch).
+    /// Resume from a checkpoint this connector yielded: each library
+    /// continues from its page in progress or its delta link (only
+    /// changes); libraries without either start at `window.start` (or from
+    /// scratch).
     fn resume(&self, window: TimeWindow, from: Option<Checkpoint>) -> ItemStream<'_> {
         match from.map(|c| c.decode::<SharePointCheckpoint>()).transpose() {
             Ok(from) => self.items(window, from.unwrap_or_default()),
@@ -176,12 +201,20 @@ impl CheckpointedConnector for SharePointConnector {
     fn checkpoint_continues(&self) -> bool {
         true
     }
+
+    /// A sync continuing its delta links reports every deletion itself:
+    /// files deleted (or moved out of the configured folders) come from
+    /// the delta, site pages gone from the last listing are compared with
+    /// the checkpoint.
+    fn reports_deletions(&self) -> bool {
+        true
+    }
 }
 
 impl SlimConnector for SharePointConnector {
-    /// Every file id in scope (a full delta enumeration of each library)
-    /// and every site page id; the runner reports the ids gone as deleted.
+    /// Every file id in scope (a full delta enumeration of each library,
+    /// with access when permissions are read) and every site page id.
     fn slim(&self) -> SlimStream<'_> {
-        sync::ids(self.ctx(TimeWindow::until(Utc::now())))
+        slim::ids(self.ctx(TimeWindow::until(Utc::now())))
     }
 }

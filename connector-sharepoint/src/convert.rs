@@ -1,23 +1,23 @@
 //! Graph objects → [`Document`]s: a file of a library, a site page, and
 //! permissions → [`Access`].
 
+use connector_core::text;
 use connector_core::{Access, Attachment, Document, MetadataValue, Section};
 
-use crate::html::html_to_text;
+use crate::html::{fragments_to_text, html_to_text};
 use crate::model::{DriveItem, IdentitySet, Permission, Site, SitePage, WebPartContainer};
-use connector_core::text;
 
 /// The source kind of every document.
-pub const SOURCE: &str = "sharepoint";
+pub(crate) const SOURCE: &str = "sharepoint";
 
 /// The pseudo-group an organization-wide sharing link grants access to
 /// (everyone signed in to the tenant).
-pub const ORGANIZATION_GROUP: &str = "organization";
+pub(crate) const ORGANIZATION_GROUP: &str = "organization";
 
 /// The document id of a file: stable per drive and item.
 ///
 /// ```
-/// assert_eq!(connector_sharepoint::convert::file_id("b!abc", "01XYZ"), "drives/b!abc/items/01XYZ");
+/// assert_eq!(connector_sharepoint::file_id("b!abc", "01XYZ"), "drives/b!abc/items/01XYZ");
 /// ```
 pub fn file_id(drive_id: &str, item_id: &str) -> String {
     format!("drives/{drive_id}/items/{item_id}")
@@ -26,7 +26,7 @@ pub fn file_id(drive_id: &str, item_id: &str) -> String {
 /// The document id of a site page: stable per site and page.
 ///
 /// ```
-/// assert_eq!(connector_sharepoint::convert::page_id("s1", "p1"), "sites/s1/pages/p1");
+/// assert_eq!(connector_sharepoint::page_id("s1", "p1"), "sites/s1/pages/p1");
 /// ```
 pub fn page_id(site_id: &str, page_id: &str) -> String {
     format!("sites/{site_id}/pages/{page_id}")
@@ -34,14 +34,7 @@ pub fn page_id(site_id: &str, page_id: &str) -> String {
 
 /// Whether a file is read as text: by its name (the SDK-wide rules of
 /// [`connector_core::text`]) or a text MIME type such as `text/*` or JSON.
-///
-/// ```
-/// use connector_sharepoint::convert::is_text;
-/// assert!(is_text("notes.MD", None));
-/// assert!(is_text("data", Some("text/plain")));
-/// assert!(!is_text("deck.pptx", Some("application/vnd.openxmlformats-officedocument.presentationml.presentation")));
-/// ```
-pub fn is_text(name: &str, mime: Option<&str>) -> bool {
+pub(crate) fn is_text(name: &str, mime: Option<&str>) -> bool {
     text::kind_by_name(std::path::Path::new(name)) == text::Kind::Text
         || mime.is_some_and(text::is_text_mime)
 }
@@ -58,7 +51,7 @@ fn is_html(name: &str, mime: Option<&str>) -> bool {
 
 /// A file's bytes as text: HTML converted, anything else decoded as UTF-8
 /// (invalid sequences replaced, a byte-order mark dropped).
-pub fn file_text(name: &str, mime: Option<&str>, bytes: &[u8]) -> String {
+pub(crate) fn file_text(name: &str, mime: Option<&str>, bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if is_html(name, mime) {
@@ -68,55 +61,20 @@ pub fn file_text(name: &str, mime: Option<&str>, bytes: &[u8]) -> String {
     }
 }
 
-/// `/drives/{id}/root:/General/Specs` → `/General/Specs`; the root → ``.
-///
-/// ```
-/// use connector_sharepoint::convert::folder_from_reference;
-/// assert_eq!(folder_from_reference("/drives/b!x/root:/My%20Folder/Sub").as_deref(), Some("/My Folder/Sub"));
-/// assert_eq!(folder_from_reference("/drive/root:").as_deref(), Some(""));
-/// assert_eq!(folder_from_reference("/sites/x"), None);
-/// ```
-pub fn folder_from_reference(path: &str) -> Option<String> {
-    let (_, rest) = path.split_once("root:")?;
-    let decoded = percent_decode(rest);
-    Some(decoded.trim_end_matches('/').to_owned())
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(b) = hex {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Where a file lives, for ids, hierarchy and metadata.
 #[derive(Debug, Clone)]
-pub struct Library {
+pub(crate) struct Library {
     /// The site.
-    pub site: Site,
+    pub(crate) site: Site,
     /// The library's drive id.
-    pub drive_id: String,
+    pub(crate) drive_id: String,
     /// The library's name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// What a file's document carries besides its metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
+pub(crate) enum Body {
     /// The file's text.
     Text(String),
     /// An attachment entry; bytes when they were asked for and fit the cap.
@@ -138,7 +96,7 @@ fn add_author(doc: &mut Document, who: Option<&IdentitySet>) {
 }
 
 /// The document of a file in `folder` (`/General/Specs`, `` for the root).
-pub fn file_document(
+pub(crate) fn file_document(
     library: &Library,
     folder: &str,
     item: &DriveItem,
@@ -224,12 +182,12 @@ fn page_url(site: &Site, page: &SitePage) -> Option<String> {
     Some(format!("{base}/{}", url.trim_start_matches('/')))
 }
 
-/// The text of a page's text web parts, in reading order: each horizontal
-/// section's columns left to right, then the vertical section.
-pub fn page_text(page: &SitePage) -> Vec<String> {
-    let mut parts = Vec::new();
+/// The text of a page's text web parts, in reading order (each horizontal
+/// section's columns left to right, then the vertical section), through
+/// one rich-text writer.
+pub(crate) fn page_text(page: &SitePage) -> String {
     let Some(layout) = &page.canvas_layout else {
-        return parts;
+        return String::new();
     };
     let mut containers: Vec<&WebPartContainer> = layout
         .horizontal_sections
@@ -239,19 +197,16 @@ pub fn page_text(page: &SitePage) -> Vec<String> {
     if let Some(vertical) = &layout.vertical_section {
         containers.push(vertical);
     }
-    for part in containers.into_iter().flat_map(|c| c.webparts.iter()) {
-        if let Some(html) = &part.inner_html {
-            let text = html_to_text(html);
-            if !text.is_empty() {
-                parts.push(text);
-            }
-        }
-    }
-    parts
+    fragments_to_text(
+        containers
+            .into_iter()
+            .flat_map(|c| c.webparts.iter())
+            .filter_map(|part| part.inner_html.as_deref()),
+    )
 }
 
 /// The document of a modern site page.
-pub fn page_document(site: &Site, page: &SitePage) -> Document {
+pub(crate) fn page_document(site: &Site, page: &SitePage) -> Document {
     let title = page
         .title
         .clone()
@@ -269,7 +224,7 @@ pub fn page_document(site: &Site, page: &SitePage) -> Document {
     if let Some(description) = page.description.as_ref().filter(|d| !d.trim().is_empty()) {
         doc.sections.push(Section::text(description.trim()));
     }
-    let body = page_text(page).join("\n\n");
+    let body = page_text(page);
     if !body.is_empty() {
         doc.sections.push(match &doc.url {
             Some(url) => Section::with_link(body, url.clone()),
@@ -297,7 +252,7 @@ pub fn page_document(site: &Site, page: &SitePage) -> Document {
 /// Who may see an item, from its permissions: users by email (or id),
 /// Entra groups by id, SharePoint groups by name; an anonymous link makes
 /// it public, an organization link adds [`ORGANIZATION_GROUP`].
-pub fn access_from_permissions(permissions: &[Permission]) -> Access {
+pub(crate) fn access_from_permissions(permissions: &[Permission]) -> Access {
     let mut access = Access::default();
     for p in permissions {
         if let Some(link) = &p.link {
@@ -358,6 +313,16 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn text_by_name_or_mime_type() {
+        assert!(is_text("notes.MD", None));
+        assert!(is_text("data", Some("text/plain")));
+        assert!(!is_text(
+            "deck.pptx",
+            Some("application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        ));
+    }
+
+    #[test]
     fn permissions_map_to_access() {
         let perms: Vec<Permission> = serde_json::from_value(json!([
             {"id": "1", "roles": ["owner"], "grantedToV2": {"siteGroup": {"displayName": "Eng Owners", "id": "3", "loginName": "Eng Owners"}}},
@@ -377,12 +342,5 @@ mod tests {
         ]))
         .unwrap();
         assert!(access_from_permissions(&anon).public);
-    }
-
-    #[test]
-    fn percent_decoding_is_forgiving() {
-        assert_eq!(percent_decode("a%20b%"), "a b%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("%C3%A9"), "é");
     }
 }

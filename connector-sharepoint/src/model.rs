@@ -1,39 +1,94 @@
 //! The parts of Microsoft Graph v1.0 payloads this connector reads, named as
-//! Graph names them (`site`, `drive`, `driveItem`, `permission`,
-//! `sitePage`, …). Every field is optional or defaulted: Graph omits what is
-//! empty or not selected, and a missing field must never fail a whole page.
+//! Graph names them (`site`, `drive`, `driveItem`, `permission`, `sitePage`).
+//!
+//! Collections are read in two steps: the [`Envelope`] with its items kept
+//! as raw JSON text, where a missing `value` is a decode error of the
+//! request, never an empty page; then each item on its own ([`decode`]),
+//! so one odd record — wrong types, a lone UTF-16 surrogate, nesting past
+//! the parser's limit — is one failure and the rest of the page goes on.
+//! Inside a record, properties are optional as Graph documents them: it
+//! omits what is empty or not selected.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-/// A collection response: `value` plus the paging links.
-///
-/// ```
-/// use connector_sharepoint::model::Collection;
-/// let page: Collection<serde_json::Value> = serde_json::from_str(
-///     r#"{"value": [], "@odata.deltaLink": "https://graph.microsoft.com/v1.0/drives/b!x/root/delta?token=abc"}"#,
-/// )?;
-/// assert!(page.next_link.is_none() && page.delta_link.is_some());
-/// # Ok::<(), serde_json::Error>(())
-/// ```
+/// A collection answer: `value`, and `@odata.nextLink` except on the last
+/// page; a delta answer has `@odata.deltaLink` on its last page instead.
 #[derive(Debug, Deserialize)]
-pub struct Collection<T> {
-    /// The items of this page.
-    #[serde(default = "Vec::new")]
-    pub value: Vec<T>,
-    /// The next page, when there is one.
+pub(crate) struct Envelope {
+    /// The items of this page, each still raw.
+    pub value: Vec<Box<RawValue>>,
+    /// The next page.
     #[serde(rename = "@odata.nextLink", default)]
     pub next_link: Option<String>,
-    /// Delta queries: the link for the next round of changes, on the last page.
+    /// Delta: where the next round starts.
     #[serde(rename = "@odata.deltaLink", default)]
     pub delta_link: Option<String>,
+}
+
+/// One record of a page: decoded, or why not.
+pub(crate) type Record<T> = Result<T, BadRecord>;
+
+/// A record that does not decode.
+#[derive(Debug, Clone)]
+pub(crate) struct BadRecord {
+    /// Its `id`, when that much could be read.
+    pub id: Option<String>,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl BadRecord {
+    /// The id, or `?`.
+    pub fn id(&self) -> &str {
+        self.id.as_deref().unwrap_or("?")
+    }
+}
+
+/// A record with an id, for naming it and for the pager's progress check.
+pub(crate) trait Keyed {
+    /// The record's id.
+    fn key(&self) -> Option<&str>;
+}
+
+/// The id of a record, whatever it is (what a slim listing needs).
+#[derive(Debug, Deserialize)]
+pub(crate) struct IdOnly {
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+impl Keyed for IdOnly {
+    fn key(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+}
+
+/// Decode one raw record.
+pub(crate) fn decode<T: DeserializeOwned>(raw: &RawValue) -> Record<T> {
+    serde_json::from_str(raw.get()).map_err(|e| BadRecord {
+        id: serde_json::from_str::<IdOnly>(raw.get())
+            .ok()
+            .and_then(|r| r.id),
+        reason: e.to_string(),
+    })
+}
+
+/// The key of a record, decoded or not.
+pub(crate) fn record_key<T: Keyed>(record: &Record<T>) -> Option<String> {
+    match record {
+        Ok(t) => t.key().map(str::to_owned),
+        Err(bad) => bad.id.clone(),
+    }
 }
 
 /// A SharePoint site (`microsoft.graph.site`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Site {
+pub(crate) struct Site {
     /// `{hostname},{site-collection-id},{web-id}`.
     pub id: String,
     /// Short name (`Eng`).
@@ -45,6 +100,12 @@ pub struct Site {
     /// `https://contoso.sharepoint.com/sites/Eng`.
     #[serde(default)]
     pub web_url: Option<String>,
+}
+
+impl Keyed for Site {
+    fn key(&self) -> Option<&str> {
+        Some(&self.id)
+    }
 }
 
 impl Site {
@@ -61,18 +122,18 @@ impl Site {
 /// A document library (`microsoft.graph.drive`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Drive {
+pub(crate) struct Drive {
     /// `b!…`.
     pub id: String,
-    /// Library name (`Documents`, `Shared Documents`, `Policies`).
+    /// Library name (`Documents`, `Policies`).
     #[serde(default)]
     pub name: Option<String>,
-    /// `documentLibrary` for libraries.
-    #[serde(default)]
-    pub drive_type: Option<String>,
-    /// The library in the browser.
-    #[serde(default)]
-    pub web_url: Option<String>,
+}
+
+impl Keyed for Drive {
+    fn key(&self) -> Option<&str> {
+        Some(&self.id)
+    }
 }
 
 impl Drive {
@@ -82,17 +143,18 @@ impl Drive {
     }
 }
 
-/// One identity (`microsoft.graph.identity`); SharePoint adds `email` for users.
+/// One identity (`microsoft.graph.identity`); SharePoint adds `email` and
+/// `loginName`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Identity {
+pub(crate) struct Identity {
     /// Object id.
     #[serde(default)]
     pub id: Option<String>,
     /// Display name.
     #[serde(default)]
     pub display_name: Option<String>,
-    /// Email (users), or login name.
+    /// Email (users).
     #[serde(default)]
     pub email: Option<String>,
     /// SharePoint login name (site users and groups).
@@ -103,7 +165,7 @@ pub struct Identity {
 /// `identitySet` / `sharePointIdentitySet`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IdentitySet {
+pub(crate) struct IdentitySet {
     /// A user.
     #[serde(default)]
     pub user: Option<Identity>,
@@ -137,50 +199,31 @@ impl IdentitySet {
 /// `itemReference`: where an item lives.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ItemReference {
-    /// The drive.
-    #[serde(default)]
-    pub drive_id: Option<String>,
+pub(crate) struct ItemReference {
     /// The parent folder's item id.
     #[serde(default)]
     pub id: Option<String>,
-    /// `/drives/{drive-id}/root:/Folder/Sub` (absent in delta responses of
-    /// SharePoint libraries).
+    /// `/drives/{drive-id}/root:/Folder/Sub` (absent in delta answers).
     #[serde(default)]
     pub path: Option<String>,
-    /// The site.
-    #[serde(default)]
-    pub site_id: Option<String>,
 }
 
 /// `file` facet.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FileFacet {
+pub(crate) struct FileFacet {
     /// MIME type Graph detected.
     #[serde(default)]
     pub mime_type: Option<String>,
-    /// Hashes (`quickXorHash` on SharePoint).
-    #[serde(default)]
-    pub hashes: Option<Value>,
-}
-
-/// `folder` facet.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FolderFacet {
-    /// Direct children.
-    #[serde(default)]
-    pub child_count: Option<u64>,
 }
 
 /// One file or folder (`microsoft.graph.driveItem`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DriveItem {
+pub(crate) struct DriveItem {
     /// Item id, unique within the drive.
     pub id: String,
-    /// File or folder name.
+    /// File or folder name (absent on deleted items).
     #[serde(default)]
     pub name: Option<String>,
     /// Changes with any change to the item.
@@ -215,40 +258,54 @@ pub struct DriveItem {
     pub file: Option<FileFacet>,
     /// Present on folders.
     #[serde(default)]
-    pub folder: Option<FolderFacet>,
+    pub folder: Option<Value>,
     /// Present on the drive's root folder.
     #[serde(default)]
     pub root: Option<Value>,
-    /// Present on items deleted since the last delta round.
+    /// Present on items deleted (or no longer visible) since the last round.
     #[serde(default)]
     pub deleted: Option<Value>,
-    /// A short-lived pre-authenticated download URL (files only).
-    #[serde(rename = "@microsoft.graph.downloadUrl", default)]
-    pub download_url: Option<String>,
+    /// The item is in this delta answer because its sharing changed
+    /// (`Prefer: deltashowsharingchanges`); Graph sends the string `"True"`.
+    #[serde(
+        rename = "@microsoft.graph.sharedChanged",
+        default,
+        deserialize_with = "annotation_flag"
+    )]
+    pub shared_changed: bool,
+}
+
+impl Keyed for DriveItem {
+    fn key(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+}
+
+/// `"True"`, `"true"` or `true` → set; anything else → not set.
+fn annotation_flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Bool(b) => b,
+        Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    })
 }
 
 /// A sharing link on a permission.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SharingLink {
+pub(crate) struct SharingLink {
     /// `anonymous`, `organization`, `users`, `existingAccess`.
     #[serde(default)]
     pub scope: Option<String>,
-    /// `view`, `edit`, `embed`.
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
 }
 
 /// One permission on an item (`microsoft.graph.permission`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Permission {
+pub(crate) struct Permission {
     /// Permission id.
     #[serde(default)]
     pub id: Option<String>,
-    /// `read`, `write`, `owner`, …
-    #[serde(default)]
-    pub roles: Vec<String>,
     /// A direct grant.
     #[serde(default)]
     pub granted_to_v2: Option<IdentitySet>,
@@ -266,10 +323,16 @@ pub struct Permission {
     pub link: Option<SharingLink>,
 }
 
+impl Keyed for Permission {
+    fn key(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+}
+
 /// A modern page (`microsoft.graph.sitePage`) with its `canvasLayout`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SitePage {
+pub(crate) struct SitePage {
     /// Page id (a GUID).
     pub id: String,
     /// File name (`Home.aspx`).
@@ -304,10 +367,16 @@ pub struct SitePage {
     pub canvas_layout: Option<CanvasLayout>,
 }
 
+impl Keyed for SitePage {
+    fn key(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+}
+
 /// `canvasLayout`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CanvasLayout {
+pub(crate) struct CanvasLayout {
     /// Sections top to bottom.
     #[serde(default)]
     pub horizontal_sections: Vec<HorizontalSection>,
@@ -319,7 +388,7 @@ pub struct CanvasLayout {
 /// `horizontalSection`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HorizontalSection {
+pub(crate) struct HorizontalSection {
     /// Columns left to right.
     #[serde(default)]
     pub columns: Vec<WebPartContainer>,
@@ -328,24 +397,83 @@ pub struct HorizontalSection {
 /// A `horizontalSectionColumn` or the `verticalSection`: web parts in order.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WebPartContainer {
+pub(crate) struct WebPartContainer {
     /// Web parts top to bottom.
     #[serde(default)]
     pub webparts: Vec<WebPart>,
 }
 
-/// A `webPart`: a `textWebPart` has `innerHtml`; a `standardWebPart` has
-/// `data` (read for its title and description).
+/// A `webPart`: a `textWebPart` has `innerHtml`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WebPart {
-    /// `#microsoft.graph.textWebPart`, `#microsoft.graph.standardWebPart`.
-    #[serde(rename = "@odata.type", default)]
-    pub odata_type: Option<String>,
+pub(crate) struct WebPart {
     /// HTML of a text web part.
     #[serde(default)]
     pub inner_html: Option<String>,
-    /// Data of a standard web part.
-    #[serde(default)]
-    pub data: Option<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_collection_without_value_is_not_an_empty_page() {
+        assert!(serde_json::from_str::<Envelope>(r#"{"unexpected": true}"#).is_err());
+        assert!(serde_json::from_str::<Envelope>(r#"{"@odata.deltaLink": "x"}"#).is_err());
+        assert!(serde_json::from_str::<Envelope>("[]").is_err());
+        let last: Envelope = serde_json::from_str(r#"{"value": []}"#).unwrap();
+        assert!(last.value.is_empty() && last.next_link.is_none());
+    }
+
+    #[test]
+    fn one_odd_record_does_not_take_its_page_with_it() {
+        let deep = format!(
+            r#"{{"id": "deep", "folder": {}1{}}}"#,
+            "[".repeat(500),
+            "]".repeat(500)
+        );
+        let page = format!(
+            r#"{{"value": [{{"id": "a"}}, {{"id": "surrogate", "name": "\ud800x"}}, {deep}, {{"id": "typed", "size": "big"}}, {{"id": "b"}}]}}"#
+        );
+        let envelope: Envelope = serde_json::from_str(&page).unwrap();
+        let records: Vec<Record<DriveItem>> = envelope.value.iter().map(|r| decode(r)).collect();
+        let good: Vec<&str> = records
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|i| i.id.as_str())
+            .collect();
+        assert_eq!(good, ["a", "b"]);
+        let bad: Vec<Option<String>> = records
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|b| b.id.clone())
+            .collect();
+        // Each is named by its id in the failure.
+        assert_eq!(
+            bad,
+            [
+                Some("surrogate".into()),
+                Some("deep".into()),
+                Some("typed".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn the_sharing_annotation_reads_as_graph_sends_it() {
+        for (raw, set) in [
+            (json!("True"), true),
+            (json!(true), true),
+            (json!("False"), false),
+            (json!(null), false),
+        ] {
+            let item: DriveItem =
+                serde_json::from_value(json!({"id": "1", "@microsoft.graph.sharedChanged": raw}))
+                    .unwrap();
+            assert_eq!(item.shared_changed, set);
+        }
+        let plain: DriveItem = serde_json::from_value(json!({"id": "1"})).unwrap();
+        assert!(!plain.shared_changed);
+    }
 }

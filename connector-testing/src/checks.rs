@@ -231,9 +231,9 @@ pub async fn retry_after_is_honoured(
     for as_date in [false, true] {
         // The date is written when the answer is mounted (an earlier one
         // would be partly spent by the round before); whole seconds, so
-        // two seconds ahead is at least one second away.
+        // three seconds ahead is at least two seconds away.
         let wait = if as_date {
-            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2))
+            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3))
         } else {
             "1".to_owned()
         };

@@ -35,7 +35,7 @@ use connector_core::deployment::Deployment;
 use connector_core::http::HttpClient;
 use connector_core::options::SourceOptions;
 use connector_jira::{JiraConfig, JiraConnector};
-use connector_sharepoint::{SharePointAuth, SharePointConfig, SharePointConnector};
+use connector_sharepoint::{SharePointConfig, SharePointConnector};
 use progress::Progress;
 use signals::Signals;
 
@@ -232,7 +232,8 @@ fn sharepoint(args: &SharePointArgs) -> Result<Opened, Error> {
     };
     let mut config = SharePointConfig::new(&args.tenant)
         .include_pages(!args.no_pages)
-        .permissions(args.permissions);
+        .permissions(args.permissions)
+        .credentials(client_id, secret);
     for site in &args.sites {
         config = config.site(site.clone());
     }
@@ -245,18 +246,15 @@ fn sharepoint(args: &SharePointArgs) -> Result<Opened, Error> {
     if let Some(url) = &args.login_url {
         config = config.login_url(url.clone());
     }
-    if let Some(rate) = args.common.rate {
-        config = config.requests_per_second(rate);
-    }
-    let auth = SharePointAuth::client_secret(client_id, secret);
-    let connector = SharePointConnector::new(config, auth).map_err(|e| e.context("sharepoint"))?;
+    config.options.rate = args.common.rate;
+    let connector = SharePointConnector::new(config).map_err(|e| e.context("sharepoint"))?;
     let mut id = format!("sharepoint:{}:{}", args.tenant, args.sites.join(","));
     if !args.libraries.is_empty() {
         id.push(':');
         id.push_str(&args.libraries.join(","));
     }
     Ok(Opened {
-        http: Some(connector.client().http().clone()),
+        http: Some(connector.http().clone()),
         connector: Box::new(connector),
         id,
     })

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::json;
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::{method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn sync_binary() -> PathBuf {
@@ -55,6 +55,19 @@ fn file(id: &str, name: &str) -> serde_json::Value {
     })
 }
 
+/// A path regex matching `/v1.0/{before}{id}{after}`, the id raw (as in
+/// Graph's links) or percent-encoded (as the connector builds paths).
+fn id_path(before: &str, id: &str, after: &str) -> String {
+    let encoded = id.replace('!', "%21").replace(',', "%2C");
+    let escape = |s: &str| s.replace('.', r"\.");
+    format!(
+        r"^/v1\.0/{before}(?:{}|{}){}$",
+        escape(id),
+        escape(&encoded),
+        escape(after)
+    )
+}
+
 async fn graph() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -72,7 +85,7 @@ async fn graph() -> MockServer {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/sites/{SITE}/drives")))
+        .and(path_regex(id_path("sites/", SITE, "/drives")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [{
             "id": DRIVE, "name": "Documents", "driveType": "documentLibrary",
             "webUrl": "https://contoso.sharepoint.com/sites/Eng/Shared%20Documents"
@@ -86,7 +99,7 @@ async fn graph() -> MockServer {
         )
     };
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/drives/{DRIVE}/root/delta")))
+        .and(path_regex(id_path("drives/", DRIVE, "/root/delta")))
         .and(query_param("token", "latest-1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "value": [], "@odata.deltaLink": link("latest-1")
@@ -94,7 +107,7 @@ async fn graph() -> MockServer {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/drives/{DRIVE}/root/delta")))
+        .and(path_regex(id_path("drives/", DRIVE, "/root/delta")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "value": [
                 {"id": "01ROOT", "name": "root", "root": {}, "folder": {"childCount": 2},
@@ -107,8 +120,10 @@ async fn graph() -> MockServer {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!(
-            "/v1.0/sites/{SITE}/pages/microsoft.graph.sitePage"
+        .and(path_regex(id_path(
+            "sites/",
+            SITE,
+            "/pages/microsoft.graph.sitePage",
         )))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
         .mount(&server)

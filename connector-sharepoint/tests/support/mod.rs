@@ -23,6 +23,23 @@ pub const SITE_URL: &str = "https://contoso.sharepoint.com/sites/Eng";
 pub const DOCS: &str = "b!f1VhLC5vJUqPfhsfPA2aEdbHuKk0EjtMm59-HSw7SlkQm_LmFwS5QbMWb6Uh8Ffq";
 pub const POLICIES: &str = "b!f1VhLC5vJUqPfhsfPA2aEdbHuKk0EjtMm59-HSw7SlkD2nXq8aXbQK2uE1Ea9N0p";
 
+/// An id as the connector puts it in a request path (percent-encoded).
+pub fn enc(id: &str) -> String {
+    connector_core::url::segment(id).unwrap()
+}
+
+/// A path regex matching `/v1.0/{before}{id}{after}` with `id` raw (as in
+/// Graph's own links) or percent-encoded (as the connector builds paths).
+pub fn id_path(before: &str, id: &str, after: &str) -> String {
+    let escape = |s: &str| s.replace('.', r"\.");
+    format!(
+        r"^/v1\.0/{before}(?:{}|{}){}$",
+        escape(id),
+        escape(&enc(id)),
+        escape(after)
+    )
+}
+
 /// The Graph base URL of a mock server (`…/v1.0`, as the real one).
 pub fn graph(server: &MockServer) -> String {
     format!("{}/v1.0", server.uri())
@@ -297,10 +314,11 @@ impl Respond for DeltaDrive {
             }
             return ResponseTemplate::new(200).set_body_json(body);
         }
-        let changes = if let Some(v) = token.strip_prefix("delta-") {
+        // Changes come in pages of `page_size` too: `changes-{offset}`.
+        let (changes, offset) = if let Some(v) = token.strip_prefix("delta-") {
             match v.parse::<u32>() {
-                Ok(v) if v == state.version => Vec::new(),
-                Ok(v) if v + 1 == state.version => state.changes.clone(),
+                Ok(v) if v == state.version => (Vec::new(), 0),
+                Ok(v) if v + 1 == state.version => (state.changes.clone(), 0),
                 _ => {
                     return graph_error(
                         410,
@@ -309,16 +327,27 @@ impl Respond for DeltaDrive {
                     );
                 }
             }
+        } else if let Some(offset) = token
+            .strip_prefix("changes-")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            (state.changes.clone(), offset)
         } else if chrono::DateTime::parse_from_rfc3339(&token).is_ok() {
-            state.changes.clone()
+            (state.changes.clone(), 0)
         } else {
             return graph_error(400, "invalidRequest", "Invalid token");
         };
-        ResponseTemplate::new(200).set_body_json(json!({
+        let end = (offset + self.page_size).min(changes.len());
+        let mut body = json!({
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(driveItem)",
-            "value": changes,
-            "@odata.deltaLink": self.link(&format!("delta-{}", state.version))
-        }))
+            "value": changes[offset.min(end)..end]
+        });
+        if end < changes.len() {
+            body["@odata.nextLink"] = json!(self.link(&format!("changes-{end}")));
+        } else {
+            body["@odata.deltaLink"] = json!(self.link(&format!("delta-{}", state.version)));
+        }
+        ResponseTemplate::new(200).set_body_json(body)
     }
 }
 
@@ -395,7 +424,7 @@ pub async fn mount_site(server: &MockServer) {
         .mount(server)
         .await;
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/sites/{SITE_ID}/drives")))
+        .and(path_regex(id_path("sites/", SITE_ID, "/drives")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#drives(id,name,driveType,webUrl)",
             "value": [
@@ -435,13 +464,21 @@ pub async fn mount_items(server: &MockServer) {
     });
     for (id, body) in [(F_SPECS, specs), (F_2024, y2024)] {
         Mock::given(method("GET"))
-            .and(path(format!("/v1.0/drives/{DOCS}/items/{id}")))
+            .and(path_regex(id_path(
+                "drives/",
+                DOCS,
+                &format!("/items/{id}"),
+            )))
             .respond_with(ResponseTemplate::new(200).set_body_json(body))
             .mount(server)
             .await;
     }
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/drives/{DOCS}/items/{ROOT_ID}")))
+        .and(path_regex(id_path(
+            "drives/",
+            DOCS,
+            &format!("/items/{ROOT_ID}"),
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(root(DOCS)))
         .mount(server)
         .await;
@@ -487,7 +524,7 @@ pub fn site_page() -> Value {
 
 pub async fn mount_pages(server: &MockServer) {
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/sites/{SITE_ID}/pages/microsoft.graph.sitePage")))
+        .and(path_regex(id_path("sites/", SITE_ID, "/pages/microsoft.graph.sitePage")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#sites('contoso')/pages/microsoft.graph.sitePage",
             "value": [site_page()]
@@ -527,7 +564,7 @@ pub async fn graph_server(page_size: usize) -> Graph {
         page_size,
     ));
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/drives/{DOCS}/root/delta")))
+        .and(path_regex(id_path("drives/", DOCS, "/root/delta")))
         .respond_with(Shared(docs.clone()))
         .mount(&server)
         .await;
@@ -550,7 +587,7 @@ pub async fn graph_server(page_size: usize) -> Graph {
         200,
     );
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/drives/{POLICIES}/root/delta")))
+        .and(path_regex(id_path("drives/", POLICIES, "/root/delta")))
         .respond_with(policies)
         .mount(&server)
         .await;
@@ -571,4 +608,70 @@ pub async fn graph_server(page_size: usize) -> Graph {
         download,
         docs,
     }
+}
+
+/// Serves `GET /v1.0/drives/{d}/items/{i}/permissions`: an owners group for
+/// every item, plus the grants a test adds per item; counts the reads.
+#[derive(Default)]
+pub struct Permissions {
+    pub extra: Mutex<HashMap<String, Vec<Value>>>,
+    pub reads: AtomicUsize,
+}
+
+impl Permissions {
+    /// Grant `email` read access to `item`.
+    pub fn grant(&self, item: &str, email: &str) {
+        self.extra
+            .lock()
+            .unwrap()
+            .entry(item.to_owned())
+            .or_default()
+            .push(json!({"id": format!("p-{email}"), "roles": ["read"],
+                         "grantedToV2": {"user": {"displayName": email, "email": email}}}));
+    }
+}
+
+impl Respond for Permissions {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        let segments: Vec<&str> = request.url.path().split('/').collect();
+        // /v1.0/drives/{d}/items/{i}/permissions
+        let item = segments.get(5).copied().unwrap_or("");
+        let mut value = vec![json!({"id": "owners", "roles": ["owner"],
+            "grantedToV2": {"siteGroup": {"displayName": "Eng Owners", "id": "3"}}})];
+        if let Some(extra) = self.extra.lock().unwrap().get(item) {
+            value.extend(extra.iter().cloned());
+        }
+        ResponseTemplate::new(200).set_body_json(json!({"value": value}))
+    }
+}
+
+/// Lets a shared permissions responder be mounted.
+pub struct SharedPermissions(pub std::sync::Arc<Permissions>);
+
+impl Respond for SharedPermissions {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.respond(request)
+    }
+}
+
+pub async fn mount_permissions(server: &MockServer) -> std::sync::Arc<Permissions> {
+    let permissions = std::sync::Arc::new(Permissions::default());
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/v1\.0/drives/[^/]+/items/[^/]+/permissions$"))
+        .respond_with(SharedPermissions(permissions.clone()))
+        .mount(server)
+        .await;
+    permissions
+}
+
+/// Every delta request `server` received, in order.
+pub async fn delta_requests(server: &MockServer) -> Vec<Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path().ends_with("/root/delta"))
+        .collect()
 }
