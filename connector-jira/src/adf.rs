@@ -317,10 +317,11 @@ fn inline(t: &mut RichText, node: &Value, depth: usize) {
                 .flatten()
                 .find(|m| kind(m) == "link")
                 .and_then(|m| attr_str(m, "href"));
-            if let Some(href) = href {
-                if href != text && !href.is_empty() {
-                    t.text(&format!(" ({href})"));
-                }
+            if let Some(href) = href
+                && href != text
+                && !href.is_empty()
+            {
+                t.text(&format!(" ({href})"));
             }
         }
         "hardBreak" => t.line_break(),
@@ -363,10 +364,10 @@ fn inline(t: &mut RichText, node: &Value, depth: usize) {
         // keep its text, inline.
         _ => {
             let inner = children(node);
-            if inner.is_empty() {
-                if let Some(text) = node.get("text").and_then(Value::as_str) {
-                    t.text(text);
-                }
+            if inner.is_empty()
+                && let Some(text) = node.get("text").and_then(Value::as_str)
+            {
+                t.text(text);
             }
             for child in inner {
                 t.text(" ");

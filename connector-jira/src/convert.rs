@@ -190,17 +190,17 @@ pub(crate) fn issue_to_document(
     .into_iter()
     .flatten()
     {
-        if let Some(name) = user.label() {
-            if !doc.authors.contains(&name) {
-                doc.authors.push(name);
-            }
+        if let Some(name) = user.label()
+            && !doc.authors.contains(&name)
+        {
+            doc.authors.push(name);
         }
     }
 
-    if let Some(p) = project {
-        if let Some(name) = p.name.clone().or_else(|| p.key.clone()) {
-            doc.hierarchy.push(name);
-        }
+    if let Some(p) = project
+        && let Some(name) = p.name.clone().or_else(|| p.key.clone())
+    {
+        doc.hierarchy.push(name);
     }
     if let Some(parent) = &f.parent {
         let summary = parent.fields.as_ref().and_then(|pf| pf.summary.clone());

@@ -52,7 +52,7 @@ fn item(n: usize, text_percent: usize) -> Value {
         return json!({"id": "01ROOT", "name": "root", "root": {}, "folder": {"childCount": 100},
                       "parentReference": {"driveType": "documentLibrary", "driveId": DRIVE}});
     }
-    if n % 100 == 0 {
+    if n.is_multiple_of(100) {
         return json!({
             "id": format!("01FOLDER{folder}"), "name": format!("Folder {folder}"),
             "eTag": "\"{F},1\"", "cTag": "\"c:{F},0\"", "size": 0,

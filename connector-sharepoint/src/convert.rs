@@ -88,10 +88,10 @@ fn put(doc: &mut Document, key: &str, value: Option<String>) {
 }
 
 fn add_author(doc: &mut Document, who: Option<&IdentitySet>) {
-    if let Some(name) = who.and_then(IdentitySet::label) {
-        if !doc.authors.contains(&name) {
-            doc.authors.push(name);
-        }
+    if let Some(name) = who.and_then(IdentitySet::label)
+        && !doc.authors.contains(&name)
+    {
+        doc.authors.push(name);
     }
 }
 
@@ -280,30 +280,28 @@ pub(crate) fn access_from_permissions(permissions: &[Permission]) -> Access {
 }
 
 fn add_identities(access: &mut Access, set: &IdentitySet) {
-    if let Some(user) = set.user.as_ref().or(set.site_user.as_ref()) {
-        if let Some(who) = user
+    if let Some(user) = set.user.as_ref().or(set.site_user.as_ref())
+        && let Some(who) = user
             .email
             .clone()
             .or_else(|| user.login_name.clone())
             .or_else(|| user.id.clone())
-        {
-            access.users.push(who);
-        }
+    {
+        access.users.push(who);
     }
-    if let Some(group) = &set.group {
-        if let Some(g) = group.id.clone().or_else(|| group.display_name.clone()) {
-            access.groups.push(g);
-        }
+    if let Some(group) = &set.group
+        && let Some(g) = group.id.clone().or_else(|| group.display_name.clone())
+    {
+        access.groups.push(g);
     }
-    if let Some(group) = &set.site_group {
-        if let Some(g) = group
+    if let Some(group) = &set.site_group
+        && let Some(g) = group
             .display_name
             .clone()
             .or_else(|| group.login_name.clone())
             .or_else(|| group.id.clone())
-        {
-            access.groups.push(g);
-        }
+    {
+        access.groups.push(g);
     }
 }
 

@@ -479,15 +479,14 @@ async fn a_folder_sharing_change_survives_a_stop_later_in_its_round() {
     let mut refreshed = Vec::new();
     let mut stream = sp.resume(window, Some(after_first_page));
     while let Some(item) = stream.next().await {
-        if let Item::Document(d) = item.unwrap() {
-            if d.access
+        if let Item::Document(d) = item.unwrap()
+            && d.access
                 .as_ref()
                 .unwrap()
                 .users
                 .contains(&"auditors@contoso.com".to_string())
-            {
-                refreshed.push(d.title.clone());
-            }
+        {
+            refreshed.push(d.title.clone());
         }
     }
     refreshed.sort();
