@@ -33,11 +33,19 @@ use serde_json::Value;
 pub use connector_core as core;
 #[cfg(feature = "fs")]
 pub use connector_fs as fs;
+#[cfg(feature = "jira")]
+pub use connector_jira as jira;
+#[cfg(feature = "sharepoint")]
+pub use connector_sharepoint as sharepoint;
 
 /// The connector kinds this build knows, by the features compiled in.
 pub const KINDS: &[&str] = &[
     #[cfg(feature = "fs")]
     "fs",
+    #[cfg(feature = "jira")]
+    "jira",
+    #[cfg(feature = "sharepoint")]
+    "sharepoint",
 ];
 
 /// Build the connector of `kind` from its configuration. Errors name the
@@ -46,6 +54,14 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
     match kind {
         #[cfg(feature = "fs")]
         "fs" => fs_connector(config),
+        #[cfg(feature = "jira")]
+        "jira" => Ok(Box::new(connector_jira::JiraConnector::new(parse(
+            "jira", config,
+        )?)?)),
+        #[cfg(feature = "sharepoint")]
+        "sharepoint" => Ok(Box::new(connector_sharepoint::SharePointConnector::new(
+            parse("sharepoint", config)?,
+        )?)),
         _ => Err(Error::config(format!(
             "unknown connector kind {kind:?}; this build knows: {}",
             KINDS.join(", ")
@@ -92,10 +108,38 @@ mod tests {
     #[test]
     fn unknown_kinds_and_shapes_are_clear_errors() {
         let err = error("gopher", Value::Null);
-        assert!(err.contains("this build knows: fs"), "{err}");
+        assert!(err.contains("this build knows: fs, jira, sharepoint"), "{err}");
         let err = error("fs", serde_json::json!([]));
         assert!(err.contains("must be an object"), "{err}");
         let err = error("fs", serde_json::json!({}));
         assert!(err.contains("missing field `path`"), "{err}");
+        let err = error("jira", serde_json::json!({"base_url": "https://acme.atlassian.net", "project": ["ENG"]}));
+        assert!(err.contains("jira configuration") && err.contains("project"), "{err}");
+    }
+
+    #[test]
+    fn saas_connectors_from_json() {
+        let jira = connector_from_config(
+            "jira",
+            serde_json::json!({
+                "base_url": "https://acme.atlassian.net",
+                "credentials": {"email": "me@acme.com", "api_token": "t"},
+                "projects": ["ENG"],
+                "options": {"rate": 5.0},
+            }),
+        );
+        assert_eq!(jira.map(|c| c.kind().to_owned()).ok().as_deref(), Some("jira"));
+        let sharepoint = connector_from_config(
+            "sharepoint",
+            serde_json::json!({
+                "tenant": "contoso.onmicrosoft.com",
+                "sites": ["https://contoso.sharepoint.com/sites/Eng"],
+                "credentials": {"client_id": "app", "client_secret": "s"},
+            }),
+        );
+        match sharepoint {
+            Ok(c) => assert_eq!(c.kind(), "sharepoint"),
+            Err(e) => panic!("{e}"),
+        }
     }
 }
