@@ -108,13 +108,22 @@ mod tests {
     #[test]
     fn unknown_kinds_and_shapes_are_clear_errors() {
         let err = error("gopher", Value::Null);
-        assert!(err.contains("this build knows: fs, jira, sharepoint"), "{err}");
+        assert!(
+            err.contains("this build knows: fs, jira, sharepoint"),
+            "{err}"
+        );
         let err = error("fs", serde_json::json!([]));
         assert!(err.contains("must be an object"), "{err}");
         let err = error("fs", serde_json::json!({}));
         assert!(err.contains("missing field `path`"), "{err}");
-        let err = error("jira", serde_json::json!({"base_url": "https://acme.atlassian.net", "project": ["ENG"]}));
-        assert!(err.contains("jira configuration") && err.contains("project"), "{err}");
+        let err = error(
+            "jira",
+            serde_json::json!({"base_url": "https://acme.atlassian.net", "project": ["ENG"]}),
+        );
+        assert!(
+            err.contains("jira configuration") && err.contains("project"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -128,7 +137,10 @@ mod tests {
                 "options": {"rate": 5.0},
             }),
         );
-        assert_eq!(jira.map(|c| c.kind().to_owned()).ok().as_deref(), Some("jira"));
+        assert_eq!(
+            jira.map(|c| c.kind().to_owned()).ok().as_deref(),
+            Some("jira")
+        );
         let sharepoint = connector_from_config(
             "sharepoint",
             serde_json::json!({
