@@ -47,6 +47,10 @@ pub enum Source {
     /// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
     /// AWS_PROFILE, AWS_REGION, web identity, instance metadata).
     S3(S3Args),
+    /// Any connector this build knows, from a JSON or TOML file holding
+    /// `kind` and the connector's configuration; a string `${NAME}` in it
+    /// is read from the environment variable NAME (keep secrets there).
+    Config(ConfigArgs),
 }
 
 impl Source {
@@ -57,6 +61,7 @@ impl Source {
             Source::Sharepoint(a) => &a.common,
             Source::Confluence(a) => &a.common,
             Source::S3(a) => &a.common,
+            Source::Config(a) => &a.common,
         }
     }
 }
@@ -283,6 +288,17 @@ pub struct SharePointArgs {
     pub common: CommonArgs,
 }
 
+/// `config`: a connector from a configuration file.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The configuration: `.json` is read as JSON, anything else as TOML.
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
 /// `--deployment` values.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum JiraDeployment {
@@ -290,6 +306,16 @@ pub enum JiraDeployment {
     Cloud,
     /// Jira Data Center or Server: REST v2, personal access token.
     DataCenter,
+}
+
+impl JiraDeployment {
+    /// The name the configuration uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            JiraDeployment::Cloud => "cloud",
+            JiraDeployment::DataCenter => "data_center",
+        }
+    }
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
