@@ -13,6 +13,8 @@
 //! - [`cql`]: the change query: scope, window in the user's zone, order.
 //! - [`storage`]: storage format (Confluence's XHTML page body) → plain text.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod client;
 mod config;
 mod connector;

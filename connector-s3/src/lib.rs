@@ -45,6 +45,8 @@
 //!
 //! [`Document`]: connector_core::Document
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client;
 mod config;
 mod convert;

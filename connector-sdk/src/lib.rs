@@ -26,6 +26,8 @@
 //! (its documentation lists them), with the options every source shares
 //! under `options` and credentials where the source takes them.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use connector_core::{Connector, Error, Result};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
