@@ -136,6 +136,11 @@ pub struct FsArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
     pub max_text_bytes: u64,
 
+    /// Keep PDF, Office, OpenDocument, RTF and email files as attachment
+    /// entries without extracting their text.
+    #[arg(long)]
+    pub no_extract: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -283,6 +288,11 @@ pub struct SharePointArgs {
     /// Leave out site pages.
     #[arg(long)]
     pub no_pages: bool,
+
+    /// Do not download PDF, Office, OpenDocument, RTF and email files to
+    /// extract their text; list them as attachment entries.
+    #[arg(long)]
+    pub no_extract: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

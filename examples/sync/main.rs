@@ -243,6 +243,7 @@ fn sharepoint(args: &SharePointArgs) -> Result<Opened, Error> {
         "libraries": args.libraries,
         "include_pages": !args.no_pages,
         "permissions": args.permissions,
+        "extract": !args.no_extract,
         "credentials": {"client_id": client_id, "client_secret": secret},
         "options": options(&args.common, None),
     });
@@ -272,6 +273,7 @@ fn fs(args: &FsArgs) -> Result<Opened, Error> {
         "include_hidden": args.hidden,
         "max_text_bytes": args.max_text_bytes,
         "exclude_paths": exclude,
+        "extract": !args.no_extract,
     });
     let connector = connector_from_config("fs", config).map_err(|e| e.context("--path"))?;
     let root = std::fs::canonicalize(&args.path).unwrap_or_else(|_| args.path.clone());
