@@ -350,8 +350,10 @@ mod tests {
         assert_eq!(f.id, "broken.docx");
         assert!(f.reason.contains("broken.docx"), "{}", f.reason);
 
-        let mut off = FsConfig::default();
-        off.extract = false;
+        let off = FsConfig {
+            extract: false,
+            ..FsConfig::default()
+        };
         let Some(Item::Document(doc)) = to_item(&entry(dir.path(), "broken.docx"), "r", &off, None)
         else {
             panic!("with extraction off a file is an attachment entry")
