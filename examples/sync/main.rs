@@ -156,6 +156,7 @@ fn jira(args: &JiraArgs) -> Result<Opened, Error> {
         "credentials": atlassian_credentials("JIRA", "Jira")?,
         "projects": args.projects,
         "options": options(&args.common, args.attachment_bytes),
+        "extract": !args.no_extract,
     });
     if let Some(jql) = &args.jql {
         config["jql"] = json!(jql);
