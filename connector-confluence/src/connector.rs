@@ -195,10 +195,10 @@ impl Connector for ConfluenceConnector {
     /// spaces, and returns every visible space as `spaces` (key + name).
     async fn validate(&self) -> Result<AvailableOptions> {
         let me = self.client.current_user().await?;
-        if self.config.time_zone.is_none() {
-            if let Some(tz) = me.time_zone.as_deref().and_then(|z| z.parse::<Tz>().ok()) {
-                let _ = self.zone.set(tz);
-            }
+        if self.config.time_zone.is_none()
+            && let Some(tz) = me.time_zone.as_deref().and_then(|z| z.parse::<Tz>().ok())
+        {
+            let _ = self.zone.set(tz);
         }
         let visible = self.client.spaces(&[]).await?;
         listing::check_spaces(visible.clone(), &self.config.spaces, &self.client)?;

@@ -42,10 +42,10 @@ impl Site {
             .split_once("://")
             .map(|(_, rest)| rest.to_owned())
             .unwrap_or_else(|| base_url.clone());
-        if deployment == Deployment::Cloud {
-            if let Some(stripped) = id_prefix.strip_suffix("/wiki") {
-                id_prefix = stripped.to_owned();
-            }
+        if deployment == Deployment::Cloud
+            && let Some(stripped) = id_prefix.strip_suffix("/wiki")
+        {
+            id_prefix = stripped.to_owned();
         }
         Self {
             base_url,

@@ -634,10 +634,10 @@ async fn cloud_fetch(
     let mut items = Vec::with_capacity(page.results.len());
     for raw in page.results {
         let id = raw_id(&raw);
-        if let (true, Some(id), Some(last)) = (resuming, &id, &position.last_id) {
-            if at_or_before(id, last) {
-                continue; // delivered before the checkpoint
-            }
+        if let (true, Some(id), Some(last)) = (resuming, &id, &position.last_id)
+            && at_or_before(id, last)
+        {
+            continue; // delivered before the checkpoint
         }
         if let Some(id) = id {
             last_id = Some(id);

@@ -78,10 +78,10 @@ pub(crate) fn changes(
     checkpoint: fn(&ChangesPosition) -> Result<connector_core::Checkpoint>,
 ) -> ItemStream<'static> {
     let mut query_window = window;
-    if let Some(after) = from.after {
-        if after > query_window.start {
-            query_window.start = after;
-        }
+    if let Some(after) = from.after
+        && after > query_window.start
+    {
+        query_window.start = after;
     }
     let kinds = reader.kinds();
     let state = State {

@@ -973,10 +973,10 @@ impl<'o> Converter<'o> {
             }
             Kind::AdfPanel { label } => labelled(label, None, buf.finish()),
             Kind::AdfAttribute { key } => {
-                if key.trim() == "panel-type" {
-                    if let Kind::AdfPanel { label } = &mut self.top().kind {
-                        *label = panel_label(buf.out.trim());
-                    }
+                if key.trim() == "panel-type"
+                    && let Kind::AdfPanel { label } = &mut self.top().kind
+                {
+                    *label = panel_label(buf.out.trim());
                 }
                 self.recycle(buf.out);
                 Rendered::Nothing
