@@ -315,7 +315,9 @@ async fn datacenter_start_limit_pagination_without_repeats() {
     assert_eq!(query(first, "spaceKey").as_deref(), Some("ENG"));
     assert_eq!(
         query(first, "expand").as_deref(),
-        Some(connector_confluence::client::V1_EXPAND)
+        Some(
+            "body.storage,version,history,ancestors,space,metadata.labels,children.attachment,restrictions.read.restrictions.user,restrictions.read.restrictions.group"
+        )
     );
     assert!(
         first
@@ -404,7 +406,7 @@ async fn cloud_cql_window_in_the_users_zone_with_bodies_fetched_as_needed() {
 }
 
 #[tokio::test]
-async fn datacenter_cql_window_reads_dates_as_utc_without_a_zone() {
+async fn datacenter_cql_window_widens_to_every_zone_when_the_user_has_none() {
     let server = MockServer::start().await;
     mount_user(&server, "", None).await;
     let items: Vec<Value> = (1..=30)
@@ -447,8 +449,10 @@ async fn datacenter_cql_window_reads_dates_as_utc_without_a_zone() {
     assert_eq!(
         log.lock().unwrap().clone(),
         [
-            "type in (page,blogpost) AND space in (\"ENG\",\"OPS\") AND lastmodified >= \"2024-03-01 12:00\" \
-             AND lastmodified < \"2024-03-01 14:00\" order by lastmodified asc"
+            // The zone is unknown: 14 hours wider each way; each item's own
+            // time keeps the window exact.
+            "type in (page,blogpost) AND space in (\"ENG\",\"OPS\") AND lastmodified >= \"2024-02-29 22:00\" \
+             AND lastmodified < \"2024-03-02 04:00\" order by lastmodified asc"
         ]
     );
     let starts: Vec<String> = requests_to(&server, "/rest/api/content/search")
@@ -558,13 +562,11 @@ async fn changes_resume_after_the_last_instant_delivered() {
         .collect();
     let cql = mount_cloud_search(&server, CloudSearch::new(HashMap::new(), changes)).await;
     let wiki = cloud(&server);
-    let from = ConfluenceCheckpoint::Changes(connector_confluence::ChangesPosition {
-        after: Some(same),
-        ids_at_after: vec![page_id(10), page_id(11)],
-    });
-    let got = collect(wiki.resume(window(), Some(Checkpoint::new(&from).unwrap())))
-        .await
-        .unwrap();
+    // A change position as the previous version stored it.
+    let from = Checkpoint(json!({
+        "mode": "changes", "after": same, "ids_at_after": [page_id(10), page_id(11)]
+    }));
+    let got = collect(wiki.resume(window(), Some(from))).await.unwrap();
     let expected: Vec<String> = (12..=20).map(page_id).collect();
     assert_eq!(got.content_ids(), expected);
     assert!(
