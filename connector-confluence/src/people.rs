@@ -27,6 +27,9 @@ pub(crate) struct People {
     client: ConfluenceClient,
     /// `None`: looked up, not found.
     names: Mutex<HashMap<String, Option<String>>>,
+    /// One lookup at a time: pages finished at once that mention the same
+    /// people wait for the first lookup instead of repeating it.
+    lookup: tokio::sync::Mutex<()>,
 }
 
 impl People {
@@ -34,6 +37,7 @@ impl People {
         Self {
             client,
             names: Mutex::default(),
+            lookup: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -42,18 +46,16 @@ impl People {
     /// deployment's kind cannot be looked up and stay unnamed.
     pub(crate) async fn learn(&self, ids: impl IntoIterator<Item = (String, bool)>) {
         let cloud = self.client.cloud();
-        let mut unknown: Vec<String> = {
-            let Ok(names) = self.names.lock() else {
-                return;
-            };
-            ids.into_iter()
-                .filter(|(_, is_key)| *is_key != cloud)
-                .map(|(id, _)| id)
-                .filter(|id| !names.contains_key(id))
-                .collect()
-        };
-        unknown.sort();
-        unknown.dedup();
+        let ids: Vec<String> = ids
+            .into_iter()
+            .filter(|(_, is_key)| *is_key != cloud)
+            .map(|(id, _)| id)
+            .collect();
+        if self.unknown(&ids).is_empty() {
+            return;
+        }
+        let _one_at_a_time = self.lookup.lock().await;
+        let unknown = self.unknown(&ids);
         if unknown.is_empty() {
             return;
         }
@@ -94,6 +96,21 @@ impl People {
             }
             names.extend(found);
         }
+    }
+
+    /// The ids of `ids` not looked up yet, sorted, without repeats.
+    fn unknown(&self, ids: &[String]) -> Vec<String> {
+        let Ok(names) = self.names.lock() else {
+            return Vec::new();
+        };
+        let mut unknown: Vec<String> = ids
+            .iter()
+            .filter(|id| !names.contains_key(*id))
+            .cloned()
+            .collect();
+        unknown.sort();
+        unknown.dedup();
+        unknown
     }
 
     /// The display name of `id`, when known.

@@ -1050,3 +1050,119 @@ async fn an_interrupted_full_sync_resumes_mid_space_through_the_runner() {
         .count();
     assert_eq!(first_pages, 1, "the first listing page was fetched once");
 }
+
+/// A body mentioning two people by account id (Cloud), one of whom the
+/// user lookup does not know.
+fn mentions_body(n: usize) -> String {
+    format!(
+        "<p>Page {n}: ask <ac:link><ri:user ri:account-id=\"5b10ac8d82e05b22cc7d4ef5\" /></ac:link> \
+         or <ac:link><ri:user ri:account-id=\"70121:9f1c2e54-0d1b-4c9a-8f1e-2b3c4d5e6f70\" /></ac:link>.</p>"
+    )
+}
+
+#[tokio::test]
+async fn cloud_mentions_read_as_names_looked_up_once_per_sync() {
+    let server = MockServer::start().await;
+    mount_user(&server, "/wiki", Some("UTC")).await;
+    mount_cloud_spaces(&server).await;
+    mount_empty_v2(&server).await;
+    let pages: Vec<Value> = (1..=150)
+        .map(|n| {
+            let mut page = v2_page(n, "100", "current", modified_of(n));
+            page["body"]["storage"]["value"] = json!(mentions_body(n));
+            page
+        })
+        .collect();
+    mount_v2(&server, V2Pages::new(PAGES, pages)).await;
+    let by_id = (1..=150)
+        .map(|n| (page_id(n), v1_of_page(n, modified_of(n))))
+        .collect();
+    mount_cloud_search(&server, CloudSearch::new(by_id, Vec::new())).await;
+    // `GET /wiki/rest/api/user/bulk`: only the accounts it knows come back.
+    Mock::given(method("GET"))
+        .and(path("/wiki/rest/api/user/bulk"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [{"type": "known", "accountId": "5b10ac8d82e05b22cc7d4ef5", "accountType": "atlassian",
+                         "email": "", "publicName": "Mia", "displayName": "Mia Krystof",
+                         "isExternalCollaborator": false, "_links": {}}],
+            "start": 0, "limit": 2, "size": 1, "_links": {"base": "https://acme.atlassian.net/wiki", "context": "/wiki"}
+        })))
+        .mount(&server)
+        .await;
+    let got = collect(cloud(&server).load()).await.unwrap();
+    assert_eq!(got.docs.len(), 150);
+    for doc in &got.docs {
+        assert!(
+            doc.sections[0]
+                .text
+                .ends_with("ask @Mia Krystof or @unknown user."),
+            "{}",
+            doc.sections[0].text
+        );
+    }
+    // Two listing pages, one batched lookup: both ids in one request, and
+    // the unknown one is not asked for again.
+    let lookups = requests_to(&server, "/wiki/rest/api/user/bulk").await;
+    assert_eq!(lookups.len(), 1, "looked up once per sync");
+    let mut asked: Vec<String> = query(&lookups[0], "accountId")
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "5b10ac8d82e05b22cc7d4ef5",
+            "70121:9f1c2e54-0d1b-4c9a-8f1e-2b3c4d5e6f70"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn datacenter_user_key_mentions_read_as_names() {
+    let (server, items) = dc_site(3).await;
+    {
+        let mut items = items.lock().unwrap();
+        let pages = items
+            .get_mut(&("ENG".to_string(), "page".to_string()))
+            .unwrap();
+        pages[0]["body"]["storage"]["value"] = json!(
+            "<p>Owner: <ac:link><ri:user ri:userkey=\"8a7f808a6f3e4c2b016f3e4d1e2a0001\" /></ac:link>, \
+             backup <ac:link><ri:user ri:userkey=\"8a7f808a6f3e4c2b016f3e4d1e2a0099\" /></ac:link>, \
+             reviewer <ac:link><ri:user ri:username=\"ada\" /></ac:link>.</p>"
+        );
+    }
+    // `GET /rest/api/user?key=…`: one user known, the other gone (404).
+    Mock::given(method("GET"))
+        .and(path("/rest/api/user"))
+        .and(wiremock::matchers::query_param(
+            "key",
+            "8a7f808a6f3e4c2b016f3e4d1e2a0001",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "type": "known", "username": "mia", "userKey": "8a7f808a6f3e4c2b016f3e4d1e2a0001",
+            "profilePicture": {"path": "/images/icons/profilepics/default.svg", "width": 48, "height": 48, "isDefault": true},
+            "displayName": "Mia Krystof", "_links": {"self": "https://wiki.acme.com/rest/api/user?key=8a7f808a6f3e4c2b016f3e4d1e2a0001"},
+            "_expandable": {"status": ""}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/user"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "statusCode": 404, "data": {"authorized": false, "valid": true, "errors": [], "successful": false},
+            "message": "No user found with key : 8a7f808a6f3e4c2b016f3e4d1e2a0099"
+        })))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    let got = collect(datacenter(&server).load()).await.unwrap();
+    assert!(got.failures.is_empty(), "{:?}", got.failures);
+    assert_eq!(
+        got.docs[0].sections[0].text,
+        "Owner: @Mia Krystof, backup @unknown user, reviewer @ada."
+    );
+    assert_eq!(got.docs[1].sections[0].text, "DC page 2");
+}
