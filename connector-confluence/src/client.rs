@@ -444,11 +444,10 @@ impl ConfluenceClient {
         } else {
             format!("/rest/api/content/{}/child/comment", segment(id)?)
         };
-        let pages =
-            sub_pager(format!("the comments of {id}"), cap, 100).pages(None, move |cursor| {
-                let (client, path) = (client.clone(), path.clone());
-                async move { client.comments_page(&path, cursor.as_ref()).await }
-            });
+        let pages = sub_pager(format!("the comments of {id}"), cap).pages(None, move |cursor| {
+            let (client, path) = (client.clone(), path.clone());
+            async move { client.comments_page(&path, cursor.as_ref()).await }
+        });
         collect_capped(pages, cap).await
     }
 
@@ -489,7 +488,7 @@ impl ConfluenceClient {
         cap: usize,
     ) -> Result<Capped<RawRecord>> {
         let client = self.clone();
-        let pages = sub_pager(what, cap, 25).pages(Some(PageCursor::Url(next)), move |cursor| {
+        let pages = sub_pager(what, cap).pages(Some(PageCursor::Url(next)), move |cursor| {
             let client = client.clone();
             async move {
                 let Some(PageCursor::Url(link)) = cursor else {
@@ -555,9 +554,12 @@ impl ConfluenceClient {
 
 /// A pager for a sub-listing of one parent: nothing fetched ahead (there
 /// are many parents at once), and a page cap past which the cap of items
-/// cannot be the reason to go on.
-fn sub_pager(what: String, cap: usize, page_size: u64) -> Pager<RawRecord> {
-    let max_pages = (cap as u64).div_ceil(page_size).saturating_add(2);
+/// cannot be the reason to go on (a page that names a next one holds at
+/// least one item, or counts towards the empty-page limit).
+fn sub_pager(what: String, cap: usize) -> Pager<RawRecord> {
+    let max_pages = (cap as u64)
+        .saturating_add(u64::from(connector_core::paging::DEFAULT_MAX_EMPTY_PAGES))
+        .saturating_add(2);
     Pager::new(what)
         .read_ahead(0)
         .max_pages(max_pages)

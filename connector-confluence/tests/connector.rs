@@ -1166,3 +1166,94 @@ async fn datacenter_user_key_mentions_read_as_names() {
     );
     assert_eq!(got.docs[1].sections[0].text, "DC page 2");
 }
+
+/// `GET /wiki/api/v2/pages/{id}/footer-comments` that never ends: each
+/// page one fresh comment and a fresh cursor.
+struct EndlessComments;
+
+impl wiremock::Respond for EndlessComments {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let n: usize = query(request, "cursor")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let next = format!(
+            "{}?cursor={}&limit=250&body-format=storage",
+            request.url.path(),
+            n + 1
+        );
+        ResponseTemplate::new(200)
+            .insert_header("Link", format!("<{next}>; rel=\"next\"").as_str())
+            .set_body_json(json!({
+                "results": [{"id": (9000 + n).to_string(), "status": "current", "title": "Re: Page",
+                             "version": {"createdAt": ts(t0()), "number": 1, "minorEdit": false, "authorId": "a1"},
+                             "body": {"storage": {"representation": "storage", "value": format!("<p>Comment {n}</p>")}},
+                             "_links": {"webui": format!("/spaces/ENG/pages/100001?focusedCommentId={}", 9000 + n)}}],
+                "_links": {"next": next, "base": "https://acme.atlassian.net/wiki"}
+            }))
+    }
+}
+
+#[tokio::test]
+async fn comments_past_the_cap_are_cut_and_reported_truncated() {
+    let (server, _) = cloud_site(2, 0).await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/wiki/api/v2/pages/\d+/footer-comments$"))
+        .respond_with(EndlessComments)
+        .mount(&server)
+        .await;
+    let wiki = ConfluenceConnector::new(
+        cloud_config(&server).footer_comments(true).max_comments(5),
+        ConfluenceAuth::bearer("t"),
+    )
+    .unwrap();
+    let got = collect(wiki.load()).await.unwrap();
+    assert_eq!(got.docs.len(), 2, "{:?}", got.failures);
+    for doc in &got.docs {
+        assert_eq!(doc.sections.len(), 1 + 5, "the body and five comments");
+        assert_eq!(
+            doc.metadata["truncated"],
+            MetadataValue::Many(vec!["comments".into()])
+        );
+    }
+    let fetched = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/footer-comments"))
+        .count();
+    assert!(fetched <= 2 * 5, "fetched past the cap: {fetched} requests");
+}
+
+#[tokio::test]
+async fn a_change_search_handing_out_fresh_cursors_forever_ends_with_an_error() {
+    let server = MockServer::start().await;
+    mount_user(&server, "/wiki", Some("UTC")).await;
+    let content = v1_of_page(1, modified_of(1));
+    Mock::given(method("GET"))
+        .and(path("/wiki/rest/api/search"))
+        .respond_with(move |request: &wiremock::Request| {
+            let n: usize = query(request, "start")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            ResponseTemplate::new(200).set_body_json(json!({
+                "results": [{"content": content.clone(), "title": "Page 1", "excerpt": "", "url": "/spaces/ENG/pages/100001",
+                             "entityType": "content", "lastModified": ts(modified_of(1))}],
+                "start": n, "limit": 50, "size": 1, "totalSize": 1_000_000_000u64, "cqlQuery": "",
+                "searchDuration": 3,
+                "_links": {"base": "https://acme.atlassian.net/wiki", "context": "/wiki",
+                           "next": format!("/rest/api/search?cql=x&cursor=z{n}&start={}", n + 1)}
+            }))
+        })
+        .mount(&server)
+        .await;
+    let err = collect(cloud(&server).poll(window()))
+        .await
+        .expect_err("an endless search ends with an error");
+    assert!(
+        err.to_string().contains("stopping instead of looping"),
+        "{err}"
+    );
+    let requests = requests_to(&server, "/wiki/rest/api/search").await.len();
+    assert!(requests < 50, "stopped only after {requests} requests");
+}
