@@ -348,7 +348,9 @@ pub struct SearchResult {
 pub(crate) struct ContentId {
     #[serde(default, deserialize_with = "lenient_id")]
     pub id: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    /// Not `lenient`: that would build the whole content (body included)
+    /// as a `Value` only to read its id.
+    #[serde(default)]
     pub content: Option<Box<ContentId>>,
 }
 
