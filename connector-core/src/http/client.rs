@@ -420,10 +420,15 @@ impl Request<'_> {
     /// the page around them. A page without the array is a
     /// [`Decode`](ErrorKind::Decode) error naming the request. The body is
     /// read inside the retry loop, as for [`fetch_json`](Self::fetch_json).
+    ///
+    /// A `Link: <…>; rel="next"` header (RFC 8288, as Confluence Cloud and
+    /// GitHub send it) is kept in [`SplitPage::link_next`](crate::json::SplitPage::link_next).
     pub async fn fetch_page(self, key: &str) -> Result<crate::json::SplitPage> {
-        let (request, scrubber, body) = self.exchange(true).await?.into_body()?;
-        crate::json::split_page(&scrubber.bytes(&body), key)
-            .map_err(|e| e.with_request_line(&request))
+        let (request, scrubber, body, link_next) = self.exchange(true).await?.into_read()?;
+        let mut page = crate::json::split_page(&scrubber.bytes(&body), key)
+            .map_err(|e| e.with_request_line(&request))?;
+        page.link_next = link_next;
+        Ok(page)
     }
 
     /// Send and return the whole body as text (invalid UTF-8 replaced), the
@@ -477,17 +482,25 @@ enum Outcome {
         request: String,
         scrubber: Scrubber,
         body: Bytes,
+        /// The `Link` header's `rel="next"` target.
+        link_next: Option<String>,
     },
 }
 
 impl Outcome {
     fn into_body(self) -> Result<(String, Scrubber, Bytes)> {
+        let (request, scrubber, body, _) = self.into_read()?;
+        Ok((request, scrubber, body))
+    }
+
+    fn into_read(self) -> Result<(String, Scrubber, Bytes, Option<String>)> {
         match self {
             Outcome::Read {
                 request,
                 scrubber,
                 body,
-            } => Ok((request, scrubber, body)),
+                link_next,
+            } => Ok((request, scrubber, body, link_next)),
             Outcome::Streaming(_) => Err(Error::new(ErrorKind::Other, "the body was not read")),
         }
     }
@@ -568,12 +581,14 @@ impl Exchange<'_> {
                             return Ok(Outcome::Streaming(response));
                         }
                         let request = response.request.clone();
+                        let link_next = super::next_link(response.headers());
                         match response.bytes().await {
                             Ok(body) => {
                                 return Ok(Outcome::Read {
                                     request,
                                     scrubber,
                                     body,
+                                    link_next,
                                 });
                             }
                             Err(e) => (e, None),
