@@ -32,6 +32,8 @@ use connector_core::{Connector, Error, Result};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+#[cfg(feature = "confluence")]
+pub use connector_confluence as confluence;
 pub use connector_core as core;
 #[cfg(feature = "fs")]
 pub use connector_fs as fs;
@@ -46,6 +48,8 @@ pub const KINDS: &[&str] = &[
     "fs",
     #[cfg(feature = "jira")]
     "jira",
+    #[cfg(feature = "confluence")]
+    "confluence",
     #[cfg(feature = "sharepoint")]
     "sharepoint",
 ];
@@ -60,6 +64,10 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
         "jira" => Ok(Box::new(connector_jira::JiraConnector::new(parse(
             "jira", config,
         )?)?)),
+        #[cfg(feature = "confluence")]
+        "confluence" => Ok(Box::new(
+            connector_confluence::ConfluenceConnector::from_config(parse("confluence", config)?)?,
+        )),
         #[cfg(feature = "sharepoint")]
         "sharepoint" => Ok(Box::new(connector_sharepoint::SharePointConnector::new(
             parse("sharepoint", config)?,
@@ -111,7 +119,7 @@ mod tests {
     fn unknown_kinds_and_shapes_are_clear_errors() {
         let err = error("gopher", Value::Null);
         assert!(
-            err.contains("this build knows: fs, jira, sharepoint"),
+            err.contains("this build knows: fs, jira, confluence, sharepoint"),
             "{err}"
         );
         let err = error("fs", serde_json::json!([]));
@@ -153,6 +161,19 @@ mod tests {
         );
         match sharepoint {
             Ok(c) => assert_eq!(c.kind(), "sharepoint"),
+            Err(e) => panic!("{e}"),
+        }
+        let confluence = connector_from_config(
+            "confluence",
+            serde_json::json!({
+                "base_url": "https://wiki.acme.com",
+                "deployment": "data_center",
+                "credentials": {"token": "pat"},
+                "spaces": ["ENG"],
+            }),
+        );
+        match confluence {
+            Ok(c) => assert_eq!(c.kind(), "confluence"),
             Err(e) => panic!("{e}"),
         }
     }

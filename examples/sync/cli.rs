@@ -162,7 +162,7 @@ pub struct JiraArgs {
 
     /// Override the deployment detected from the URL (*.atlassian.net is Cloud).
     #[arg(long, value_enum)]
-    pub deployment: Option<JiraDeployment>,
+    pub deployment: Option<Deployment>,
 
     /// Download attachments of at most this many bytes into the output
     /// (base64 in JSON); larger ones are listed without bytes. The text of
@@ -254,6 +254,10 @@ pub struct ConfluenceArgs {
     #[arg(long)]
     pub archived: bool,
 
+    /// Override the deployment detected from the URL (*.atlassian.net is Cloud).
+    #[arg(long, value_enum)]
+    pub deployment: Option<Deployment>,
+
     /// Download attachments of at most this many bytes into the output
     /// (base64 in JSON); larger ones are listed without bytes.
     #[arg(long, value_name = "BYTES")]
@@ -314,21 +318,21 @@ pub struct ConfigArgs {
     pub common: CommonArgs,
 }
 
-/// `--deployment` values.
+/// `--deployment` values (Jira and Confluence).
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum JiraDeployment {
-    /// Jira Cloud: REST v3, email + API token.
+pub enum Deployment {
+    /// Atlassian Cloud: email + API token.
     Cloud,
-    /// Jira Data Center or Server: REST v2, personal access token.
+    /// Data Center or Server: personal access token.
     DataCenter,
 }
 
-impl JiraDeployment {
+impl Deployment {
     /// The name the configuration uses.
     pub fn name(self) -> &'static str {
         match self {
-            JiraDeployment::Cloud => "cloud",
-            JiraDeployment::DataCenter => "data_center",
+            Deployment::Cloud => "cloud",
+            Deployment::DataCenter => "data_center",
         }
     }
 }

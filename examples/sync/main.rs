@@ -30,8 +30,6 @@ use connector_sdk::connector_from_config;
 use serde_json::{Value, json};
 
 use cli::{Cli, CommonArgs, ConfluenceArgs, FsArgs, JiraArgs, SharePointArgs, Source};
-use connector_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceConnector};
-use connector_core::credentials::SecretString;
 use progress::Progress;
 use signals::Signals;
 
@@ -105,14 +103,6 @@ impl Opened {
     }
 }
 
-/// Read a secret from the environment; empty counts as missing.
-fn env_secret(name: &str) -> Option<SecretString> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .map(SecretString::from)
-}
-
 /// A non-empty environment variable.
 fn env_text(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -184,49 +174,23 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 fn confluence(args: &ConfluenceArgs) -> Result<Opened, Error> {
-    let email = std::env::var("CONFLUENCE_EMAIL")
-        .ok()
-        .filter(|v| !v.trim().is_empty());
-    let auth = match (
-        email,
-        env_secret("CONFLUENCE_API_TOKEN"),
-        env_secret("CONFLUENCE_PAT"),
-    ) {
-        (Some(email), Some(token), _) => ConfluenceAuth::basic(email, token),
-        (_, _, Some(pat)) => ConfluenceAuth::bearer(pat),
-        (Some(_), None, None) => {
-            return Err(Error::config(
-                "CONFLUENCE_EMAIL is set but CONFLUENCE_API_TOKEN is not; set both (Cloud) or CONFLUENCE_PAT (Data Center)",
-            ));
-        }
-        _ => {
-            return Err(Error::config(
-                "set CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN (Confluence Cloud) or CONFLUENCE_PAT (Data Center personal access token)",
-            ));
-        }
-    };
-    let mut config = ConfluenceConfig::new(&args.url)
-        .footer_comments(args.comments)
-        .archived(args.archived);
-    for key in &args.spaces {
-        config = config.space(key.clone());
+    let mut config = json!({
+        "base_url": args.url,
+        "credentials": atlassian_credentials("CONFLUENCE", "Confluence")?,
+        "spaces": args.spaces,
+        "footer_comments": args.comments,
+        "archived": args.archived,
+        "options": options(&args.common, args.attachment_bytes),
+    });
+    if let Some(deployment) = args.deployment {
+        config["deployment"] = json!(deployment.name());
     }
-    if let Some(rate) = args.common.rate {
-        config = config.requests_per_second(rate);
-    }
-    if let Some(cap) = args.attachment_bytes {
-        config = config.attachment_bytes(cap);
-    }
-    let connector = ConfluenceConnector::new(config, auth).map_err(|e| e.context("confluence"))?;
     let mut id = format!("confluence:{}", args.url.trim_end_matches('/'));
     if !args.spaces.is_empty() {
         id.push(':');
         id.push_str(&args.spaces.join(","));
     }
-    Ok(Opened {
-        connector: Box::new(connector),
-        id,
-    })
+    Opened::from_config("confluence", config, id)
 }
 
 fn sharepoint(args: &SharePointArgs) -> Result<Opened, Error> {
