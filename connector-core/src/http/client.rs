@@ -426,6 +426,18 @@ impl Request<'_> {
             .map_err(|e| e.with_request_line(&request))
     }
 
+    /// [`fetch_page`](Self::fetch_page), with the answer's headers: for
+    /// listings whose paging lives there (`Link`, `X-Total-Count`).
+    pub async fn fetch_page_with_headers(
+        self,
+        key: &str,
+    ) -> Result<(crate::json::SplitPage, HeaderMap)> {
+        let (request, scrubber, headers, body) = self.exchange(true).await?.into_parts()?;
+        let page = crate::json::split_page(&scrubber.bytes(&body), key)
+            .map_err(|e| e.with_request_line(&request))?;
+        Ok((page, headers))
+    }
+
     /// Send and return the whole body as text (invalid UTF-8 replaced), the
     /// body read inside the retry loop as for [`fetch_json`](Self::fetch_json).
     pub async fn fetch_text(self) -> Result<String> {
@@ -476,18 +488,25 @@ enum Outcome {
     Read {
         request: String,
         scrubber: Scrubber,
+        headers: HeaderMap,
         body: Bytes,
     },
 }
 
 impl Outcome {
     fn into_body(self) -> Result<(String, Scrubber, Bytes)> {
+        self.into_parts()
+            .map(|(request, scrubber, _, body)| (request, scrubber, body))
+    }
+
+    fn into_parts(self) -> Result<(String, Scrubber, HeaderMap, Bytes)> {
         match self {
             Outcome::Read {
                 request,
                 scrubber,
+                headers,
                 body,
-            } => Ok((request, scrubber, body)),
+            } => Ok((request, scrubber, headers, body)),
             Outcome::Streaming(_) => Err(Error::new(ErrorKind::Other, "the body was not read")),
         }
     }
@@ -568,11 +587,13 @@ impl Exchange<'_> {
                             return Ok(Outcome::Streaming(response));
                         }
                         let request = response.request.clone();
+                        let headers = response.headers().clone();
                         match response.bytes().await {
                             Ok(body) => {
                                 return Ok(Outcome::Read {
                                     request,
                                     scrubber,
+                                    headers,
                                     body,
                                 });
                             }
