@@ -1,0 +1,308 @@
+//! The document stream: each table's pages (through core's pager) →
+//! documents, built several records at a time in page order, each page
+//! followed by a checkpoint; then the next table.
+
+use std::sync::Arc;
+
+use connector_core::paging::{Fetched, ordered};
+use connector_core::watermark::Watermark;
+use connector_core::{
+    Checkpoint, Document, DocumentFailure, Item, ItemStream, Result, SlimDocument, SlimStream,
+    TimeWindow,
+};
+use connector_extract::Extractor;
+use futures::future;
+use futures::stream::{self, StreamExt};
+
+use crate::checkpoint::Position;
+use crate::client::ServiceNowClient;
+use crate::convert::{Instance, to_document};
+use crate::journal;
+use crate::listing::{Listing, PageSize, from_page_cursor, pages};
+use crate::model::{Record, Row};
+use crate::query::{Cursor, Order, in_window};
+use crate::tables::TablePlan;
+
+/// Rows per page of the slim listing: a sys_id is a few dozen bytes, so a
+/// large page is still a small, fast answer.
+const SLIM_PAGE_SIZE: u32 = 5_000;
+
+/// What the streams read from and how much per request.
+#[derive(Debug)]
+pub(crate) struct Reader {
+    pub(crate) client: ServiceNowClient,
+    pub(crate) instance: Instance,
+    pub(crate) plans: Vec<TablePlan>,
+    pub(crate) page_size: u32,
+    pub(crate) max_journal: usize,
+    pub(crate) concurrency: usize,
+    pub(crate) html: Extractor,
+}
+
+impl Reader {
+    fn listing(&self, plan: &TablePlan, window: TimeWindow) -> Listing {
+        Listing {
+            table: plan.name().to_owned(),
+            filter: plan.filter(),
+            fields: plan.fields.clone(),
+            display: plan.display,
+            window: Some(window),
+            order: Order::Updated,
+        }
+    }
+}
+
+/// What to do with one record of a page.
+enum Work {
+    Build {
+        plan: usize,
+        row: Box<Row>,
+        sys_id: String,
+    },
+    Fail {
+        id: String,
+        reason: String,
+    },
+}
+
+/// Documents of every table changed in `window`, from `from` on.
+pub(crate) fn items(
+    reader: Arc<Reader>,
+    window: TimeWindow,
+    from: Position,
+) -> ItemStream<'static> {
+    if from.finished {
+        return stream::empty().boxed();
+    }
+    let (start, first, mark) = match &from.table {
+        None => (0, None, Watermark::default()),
+        Some(name) => match reader.plans.iter().position(|p| p.name() == name) {
+            Some(i) => (i, from.next.clone(), from.mark.clone()),
+            None => {
+                tracing::warn!(
+                    table = %name,
+                    "the checkpoint names a table no longer configured; reading every table again"
+                );
+                (0, None, Watermark::default())
+            }
+        },
+    };
+    let tables = (start..reader.plans.len()).map(move |i| {
+        let (first, mark) = if i == start {
+            (first.clone(), mark.clone())
+        } else {
+            (None, Watermark::default())
+        };
+        (i, first, mark)
+    });
+    let reader2 = reader.clone();
+    stream::iter(tables)
+        .map(move |(i, first, mark)| table_items(reader2.clone(), i, window, first, mark))
+        .flatten()
+        // An error ends the stream: nothing after it.
+        .scan(false, |ended, item| {
+            if *ended {
+                return future::ready(None);
+            }
+            *ended = item.is_err();
+            future::ready(Some(item))
+        })
+        .boxed()
+}
+
+/// One table's items from `first` on.
+fn table_items(
+    reader: Arc<Reader>,
+    plan: usize,
+    window: TimeWindow,
+    first: Option<Cursor>,
+    mark: Watermark,
+) -> ItemStream<'static> {
+    let listing = Arc::new(reader.listing(&reader.plans[plan], window));
+    let pages = pages(
+        reader.client.clone(),
+        listing,
+        PageSize::new(reader.page_size),
+        first,
+    );
+    let progress = Progress {
+        reader: reader.clone(),
+        plan,
+        window,
+        mark,
+    };
+    pages
+        .scan(progress, move |progress, page| {
+            let items = match page {
+                Err(e) => stream::once(future::ready(Err(e))).boxed(),
+                Ok(page) => {
+                    let (work, checkpoint) = progress.take(page);
+                    let reader = reader.clone();
+                    let concurrency = reader.concurrency;
+                    ordered(work, concurrency, move |work| item(reader.clone(), work))
+                        .chain(stream::once(future::ready(checkpoint)))
+                        .boxed()
+                }
+            };
+            future::ready(Some(items))
+        })
+        .flatten()
+        .boxed()
+}
+
+/// A table stream's state between pages.
+struct Progress {
+    reader: Arc<Reader>,
+    plan: usize,
+    window: TimeWindow,
+    mark: Watermark,
+}
+
+impl Progress {
+    /// What to do with each record of `page`, and the checkpoint after it.
+    fn take(&mut self, page: Fetched<Record>) -> (Vec<Work>, Result<Item>) {
+        let table = self.reader.plans[self.plan].name().to_owned();
+        let mut work = Vec::with_capacity(page.items.len());
+        for record in page.items {
+            match record {
+                Record::Bad { sys_id, reason } => work.push(Work::Fail {
+                    id: self
+                        .reader
+                        .instance
+                        .document_id(&table, sys_id.as_deref().unwrap_or("unknown")),
+                    reason: format!("{table}: {reason}"),
+                }),
+                Record::Good {
+                    row,
+                    sys_id,
+                    updated,
+                } => {
+                    // The instance applies the window; a record outside it
+                    // (a filter the instance ignored) is not this sync's.
+                    if !in_window(&self.window, updated) {
+                        continue;
+                    }
+                    self.mark.advance(updated, &sys_id);
+                    work.push(Work::Build {
+                        plan: self.plan,
+                        row,
+                        sys_id,
+                    });
+                }
+            }
+        }
+        let position = match page.next.as_ref().map(from_page_cursor).transpose() {
+            Err(e) => return (work, Err(e)),
+            Ok(Some(next)) => Position {
+                table: Some(table),
+                mark: self.mark.clone(),
+                next: Some(next),
+                finished: false,
+            },
+            Ok(None) => match self.reader.plans.get(self.plan + 1) {
+                Some(following) => Position {
+                    table: Some(following.name().to_owned()),
+                    ..Position::default()
+                },
+                None => Position {
+                    finished: true,
+                    ..Position::default()
+                },
+            },
+        };
+        (work, Checkpoint::new(&position).map(Item::Checkpoint))
+    }
+}
+
+/// One record's item: its document, or its failure.
+async fn item(reader: Arc<Reader>, work: Work) -> Result<Item> {
+    match work {
+        Work::Fail { id, reason } => Ok(Item::Failure(DocumentFailure::new(id, reason))),
+        Work::Build { plan, row, sys_id } => {
+            let plan = &reader.plans[plan];
+            match document(&reader, plan, &row, &sys_id).await {
+                Ok(doc) => Ok(Item::from(doc)),
+                Err(e) if e.ends_stream() => Err(e),
+                Err(e) => Ok(Item::Failure(DocumentFailure::new(
+                    reader.instance.document_id(plan.name(), &sys_id),
+                    format!("{} {sys_id} could not be read in full: {e}", plan.name()),
+                ))),
+            }
+        }
+    }
+}
+
+/// The record's document, with its journal when the table has one.
+async fn document(reader: &Reader, plan: &TablePlan, row: &Row, sys_id: &str) -> Result<Document> {
+    let (entries, truncated) = match plan.journal_elements() {
+        None => (Vec::new(), false),
+        Some(elements) => {
+            let capped = journal::entries(
+                &reader.client,
+                plan.name(),
+                sys_id,
+                elements,
+                reader.page_size,
+                reader.max_journal,
+            )
+            .await
+            .map_err(|e| e.context(format_args!("reading the journal of {sys_id}")))?;
+            (capped.items, capped.truncated)
+        }
+    };
+    to_document(
+        &reader.instance,
+        plan,
+        row,
+        sys_id,
+        &entries,
+        truncated,
+        &reader.html,
+    )
+}
+
+/// The ids of every record in scope, table after table.
+pub(crate) fn slim(reader: Arc<Reader>) -> SlimStream<'static> {
+    let tables = (0..reader.plans.len()).map(move |i| {
+        let plan = &reader.plans[i];
+        let listing = Arc::new(Listing {
+            table: plan.name().to_owned(),
+            filter: plan.filter(),
+            fields: Some("sys_id".to_owned()),
+            display: "false",
+            window: None,
+            order: Order::SysId,
+        });
+        let instance = reader.instance.clone();
+        let table = plan.name().to_owned();
+        pages(
+            reader.client.clone(),
+            listing,
+            PageSize::new(SLIM_PAGE_SIZE),
+            None,
+        )
+        .map(move |page| {
+            let ids: Vec<Result<SlimDocument>> = match page {
+                Err(e) => vec![Err(e)],
+                Ok(page) => page
+                    .items
+                    .iter()
+                    .filter_map(Record::sys_id)
+                    .map(|id| Ok(SlimDocument::new(instance.document_id(&table, id))))
+                    .collect(),
+            };
+            stream::iter(ids)
+        })
+        .flatten()
+    });
+    stream::iter(tables)
+        .flatten()
+        .scan(false, |ended, entry| {
+            if *ended {
+                return future::ready(None);
+            }
+            *ended = entry.is_err();
+            future::ready(Some(entry))
+        })
+        .boxed()
+}
