@@ -141,6 +141,18 @@ impl ServiceNowConfig {
         self
     }
 
+    /// Include knowledge articles in every workflow state and past `valid_to`.
+    pub fn include_unpublished_articles(mut self, on: bool) -> Self {
+        self.include_unpublished_articles = on;
+        self
+    }
+
+    /// Read at most `max` journal entries per record.
+    pub fn max_journal_entries(mut self, max: usize) -> Self {
+        self.max_journal_entries = max;
+        self
+    }
+
     /// Replace the shared options (rate, concurrency, retry, …).
     pub fn options(mut self, options: SourceOptions) -> Self {
         self.options = options;
@@ -248,7 +260,8 @@ pub struct TableSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
     /// The field holding the title (default `number`, `short_description`,
-    /// `name`, `title`, then the sys_id, whichever comes first).
+    /// `name`, `title`, the first of `fields`, then the sys_id, whichever
+    /// has a value first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title_field: Option<String>,
 }
@@ -271,6 +284,12 @@ impl TableSpec {
         S: Into<String>,
     {
         self.fields = fields.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Take the title from this field.
+    pub fn title_field(mut self, field: impl Into<String>) -> Self {
+        self.title_field = Some(field.into());
         self
     }
 
@@ -560,10 +579,7 @@ mod tests {
                 "options.rate",
             ),
             (
-                ServiceNowConfig {
-                    max_journal_entries: 0,
-                    ..ServiceNowConfig::new("acme")
-                },
+                ServiceNowConfig::new("acme").max_journal_entries(0),
                 "max_journal_entries",
             ),
         ];

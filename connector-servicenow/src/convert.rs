@@ -197,7 +197,8 @@ pub(crate) fn to_document(
                 .title_field
                 .as_deref()
                 .and_then(|f| row.text(f))
-                .or_else(|| title_of(&["number", "short_description", "name", "title"]));
+                .or_else(|| title_of(&["number", "short_description", "name", "title"]))
+                .or_else(|| spec.fields.iter().find_map(|f| row.text(f)));
             doc.title = title.unwrap_or_else(|| sys_id.to_owned());
             let fields: Vec<&str> = if spec.fields.is_empty() {
                 row.fields()

@@ -14,7 +14,7 @@ use crate::query::{Cursor, Order, page_query};
 
 /// Pages a listing may hold with nothing readable in a row: access
 /// controls can hide long runs of rows, and the offset moves on each time.
-const MAX_EMPTY_PAGES: u32 = 10_000;
+const MAX_EMPTY_PAGES: u32 = 1_000;
 
 /// One table listing's settings.
 #[derive(Debug, Clone)]
