@@ -483,6 +483,48 @@ impl ServiceNowAuth {
         }
     }
 
+    /// Credentials from `SERVICENOW_USER` + `SERVICENOW_PASSWORD` (basic),
+    /// `SERVICENOW_CLIENT_ID` + `SERVICENOW_CLIENT_SECRET` (OAuth client
+    /// credentials), all four (OAuth password grant), or
+    /// `SERVICENOW_TOKEN`; the error names the variables to set.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) over any lookup (a test's map).
+    ///
+    /// ```
+    /// use connector_servicenow::ServiceNowAuth;
+    /// let auth = ServiceNowAuth::from_lookup(|name| match name {
+    ///     "SERVICENOW_CLIENT_ID" => Some("app".into()),
+    ///     "SERVICENOW_CLIENT_SECRET" => Some("s3cret".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(auth.client_id.as_deref(), Some("app"));
+    /// assert!(auth.user.is_none());
+    /// assert!(ServiceNowAuth::from_lookup(|_| None).is_err());
+    /// # Ok::<(), connector_core::Error>(())
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let auth = Self {
+            user: get("SERVICENOW_USER"),
+            password: get("SERVICENOW_PASSWORD").map(SecretString::from),
+            client_id: get("SERVICENOW_CLIENT_ID"),
+            client_secret: get("SERVICENOW_CLIENT_SECRET").map(SecretString::from),
+            token: get("SERVICENOW_TOKEN").map(SecretString::from),
+        };
+        let basic = auth.user.is_some() && auth.password.is_some();
+        let oauth = auth.client_id.is_some() && auth.client_secret.is_some();
+        if basic || oauth || auth.token.is_some() {
+            Ok(auth)
+        } else {
+            Err(Error::config(
+                "no ServiceNow credentials in the environment: set SERVICENOW_USER and SERVICENOW_PASSWORD, or SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET (with the user and password as well for the OAuth password grant)",
+            ))
+        }
+    }
+
     /// The provider for these fields; the OAuth ones ask `token_url`.
     pub(crate) fn provider(&self, token_url: &str) -> Result<SharedCredentials> {
         let nonempty = |s: &Option<SecretString>| {
