@@ -9,7 +9,7 @@ use connector_core::paging::{Page, PageCursor, PageStream, Pager};
 use connector_core::{Error, ErrorKind, Result, TimeWindow};
 
 use crate::client::{PageRequest, ServiceNowClient, TablePage};
-use crate::model::Record;
+use crate::model::Listed;
 use crate::query::{Cursor, Order, page_query};
 
 /// Pages a listing may hold with nothing readable in a row: access
@@ -85,11 +85,11 @@ pub(crate) fn pages(
     listing: Arc<Listing>,
     size: PageSize,
     first: Option<Cursor>,
-) -> PageStream<Record> {
+) -> PageStream<Listed> {
     let what = format!("ServiceNow table {}", listing.table);
     let pager = Pager::new(what)
         .max_empty_pages(MAX_EMPTY_PAGES)
-        .ids(|r: &Record| r.sys_id().map(str::to_owned));
+        .ids(|r: &Listed| r.sys_id().map(str::to_owned));
     let first = first.as_ref().and_then(to_page_cursor);
     pager.pages(first, move |at| {
         let client = client.clone();
@@ -108,7 +108,7 @@ async fn fetch(
     listing: &Listing,
     size: &PageSize,
     cursor: Option<Cursor>,
-) -> Result<Page<Record>> {
+) -> Result<Page<Listed>> {
     let query = page_query(
         listing.filter.as_deref(),
         listing.window.as_ref(),
@@ -163,13 +163,9 @@ fn is_cancellation(e: &Error) -> bool {
 }
 
 /// The page's records and where the next one starts.
-fn next_page(listing: &Listing, at: Option<&Cursor>, limit: u32, page: TablePage) -> Page<Record> {
+fn next_page(listing: &Listing, at: Option<&Cursor>, limit: u32, page: TablePage) -> Page<Listed> {
     let with_time = listing.order == Order::Updated;
-    let records: Vec<Record> = page
-        .records
-        .iter()
-        .map(|raw| Record::decode(raw, with_time))
-        .collect();
+    let records: Vec<Listed> = page.records.into_iter().map(Listed::new).collect();
     let skip = at.map_or(0, |c| c.skip);
     let consumed = skip.saturating_add(u64::from(limit));
     // Access controls drop rows after the query ran, so a short page does

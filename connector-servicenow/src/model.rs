@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use connector_core::json::RawRecord;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::query::{Cursor, is_sys_id, parse_time};
@@ -71,7 +72,133 @@ impl Row {
     }
 }
 
-/// One record of a page, decoded on its own.
+/// A field's stored value in either answer shape, read without keeping
+/// anything else of the record.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Stored {
+    Plain(String),
+    Pair { value: Option<String> },
+}
+
+impl Stored {
+    fn into_value(self) -> Option<String> {
+        match self {
+            Stored::Plain(v) => Some(v),
+            Stored::Pair { value } => value,
+        }
+    }
+}
+
+/// The two fields paging needs; the rest of the record is skipped.
+#[derive(Deserialize)]
+struct Keys {
+    #[serde(default)]
+    sys_id: Option<Stored>,
+    #[serde(default)]
+    sys_updated_on: Option<Stored>,
+}
+
+/// One record of a page as the pager carries it: its bytes and its keys.
+/// Only the keys are read while paging (they give the next page's
+/// position); the record is decoded in full later, off the chain of
+/// page requests.
+#[derive(Debug, Clone)]
+pub(crate) struct Listed {
+    raw: RawRecord,
+    sys_id: Option<String>,
+    updated: Option<DateTime<Utc>>,
+    flaw: Option<String>,
+}
+
+impl Listed {
+    /// Read the keys of `raw`.
+    pub(crate) fn new(raw: RawRecord) -> Self {
+        let (sys_id, updated, flaw) = match raw.decode::<Keys>() {
+            Ok(keys) => (
+                keys.sys_id
+                    .and_then(Stored::into_value)
+                    .filter(|id| is_sys_id(id)),
+                keys.sys_updated_on
+                    .and_then(Stored::into_value)
+                    .and_then(|t| parse_time(&t)),
+                None,
+            ),
+            Err(e) => (
+                raw.string_field("sys_id").filter(|id| is_sys_id(id)),
+                None,
+                Some(format!("the record is not the JSON expected: {e}")),
+            ),
+        };
+        Self {
+            raw,
+            sys_id,
+            updated,
+            flaw,
+        }
+    }
+
+    /// The sys_id, when the record has one.
+    pub(crate) fn sys_id(&self) -> Option<&str> {
+        self.sys_id.as_deref()
+    }
+
+    /// The keyset position right after this record (`with_time`: in
+    /// (`sys_updated_on`, `sys_id`) order, else `sys_id` alone).
+    pub(crate) fn cursor(&self, with_time: bool) -> Option<Cursor> {
+        if self.flaw.is_some() {
+            return None;
+        }
+        let sys_id = self.sys_id.clone()?;
+        let updated = match (with_time, self.updated) {
+            (false, _) => None,
+            (true, Some(t)) => Some(crate::query::format_time(t)),
+            (true, None) => return None,
+        };
+        Some(Cursor {
+            updated,
+            sys_id: Some(sys_id),
+            skip: 0,
+        })
+    }
+
+    /// The whole record, or why it cannot be read.
+    pub(crate) fn decode(self) -> Record {
+        if let Some(reason) = self.flaw {
+            return Record::Bad {
+                sys_id: self.sys_id,
+                reason,
+            };
+        }
+        let Some(sys_id) = self.sys_id else {
+            return Record::Bad {
+                sys_id: None,
+                reason: "the record has no sys_id".to_owned(),
+            };
+        };
+        let Some(updated) = self.updated else {
+            return Record::Bad {
+                reason: format!(
+                    "record {sys_id} has no readable sys_updated_on (expected yyyy-MM-dd HH:mm:ss)"
+                ),
+                sys_id: Some(sys_id),
+            };
+        };
+        match self.raw.decode::<Map<String, Value>>() {
+            Ok(map) => Record::Good {
+                row: Box::new(Row(map)),
+                sys_id,
+                updated,
+            },
+            Err(e) => Record::Bad {
+                sys_id: Some(sys_id),
+                reason: format!("the record is not the JSON expected: {e}"),
+            },
+        }
+    }
+}
+
+/// One record of a page, decoded in full.
 #[derive(Debug, Clone)]
 pub(crate) enum Record {
     /// A record with a sys_id and a readable `sys_updated_on`.
@@ -85,68 +212,6 @@ pub(crate) enum Record {
         sys_id: Option<String>,
         reason: String,
     },
-}
-
-impl Record {
-    /// Decode one raw record; `needs_time`: whether `sys_updated_on` must
-    /// be there (the slim listing asks for the sys_id alone).
-    pub(crate) fn decode(raw: &RawRecord, needs_time: bool) -> Self {
-        let named = || raw.string_field("sys_id").filter(|id| is_sys_id(id));
-        let row = match raw.decode::<Map<String, Value>>() {
-            Ok(map) => Row(map),
-            Err(e) => {
-                return Record::Bad {
-                    sys_id: named(),
-                    reason: format!("the record is not the JSON expected: {e}"),
-                };
-            }
-        };
-        let Some(sys_id) = row.sys_id().map(str::to_owned) else {
-            return Record::Bad {
-                sys_id: None,
-                reason: "the record has no sys_id".to_owned(),
-            };
-        };
-        let updated = match row.time("sys_updated_on") {
-            Some(t) => t,
-            None if !needs_time => DateTime::<Utc>::UNIX_EPOCH,
-            None => {
-                return Record::Bad {
-                    reason: format!(
-                        "record {sys_id} has no readable sys_updated_on (expected yyyy-MM-dd HH:mm:ss)"
-                    ),
-                    sys_id: Some(sys_id),
-                };
-            }
-        };
-        Record::Good {
-            row: Box::new(row),
-            sys_id,
-            updated,
-        }
-    }
-
-    /// The sys_id, when known.
-    pub(crate) fn sys_id(&self) -> Option<&str> {
-        match self {
-            Record::Good { sys_id, .. } => Some(sys_id),
-            Record::Bad { sys_id, .. } => sys_id.as_deref(),
-        }
-    }
-
-    /// The keyset position right after this record.
-    pub(crate) fn cursor(&self, with_time: bool) -> Option<Cursor> {
-        match self {
-            Record::Good {
-                sys_id, updated, ..
-            } => Some(Cursor {
-                updated: with_time.then(|| crate::query::format_time(*updated)),
-                sys_id: Some(sys_id.clone()),
-                skip: 0,
-            }),
-            Record::Bad { .. } => None,
-        }
-    }
 }
 
 #[cfg(test)]

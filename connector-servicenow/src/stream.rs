@@ -19,7 +19,7 @@ use crate::client::ServiceNowClient;
 use crate::convert::{Instance, to_document};
 use crate::journal;
 use crate::listing::{Listing, PageSize, from_page_cursor, pages};
-use crate::model::{Record, Row};
+use crate::model::{Listed, Record, Row};
 use crate::query::{Cursor, Order, in_window};
 use crate::tables::TablePlan;
 
@@ -160,11 +160,11 @@ struct Progress {
 
 impl Progress {
     /// What to do with each record of `page`, and the checkpoint after it.
-    fn take(&mut self, page: Fetched<Record>) -> (Vec<Work>, Result<Item>) {
+    fn take(&mut self, page: Fetched<Listed>) -> (Vec<Work>, Result<Item>) {
         let table = self.reader.plans[self.plan].name().to_owned();
         let mut work = Vec::with_capacity(page.items.len());
-        for record in page.items {
-            match record {
+        for listed in page.items {
+            match listed.decode() {
                 Record::Bad { sys_id, reason } => work.push(Work::Fail {
                     id: self
                         .reader
@@ -287,7 +287,7 @@ pub(crate) fn slim(reader: Arc<Reader>) -> SlimStream<'static> {
                 Ok(page) => page
                     .items
                     .iter()
-                    .filter_map(Record::sys_id)
+                    .filter_map(Listed::sys_id)
                     .map(|id| Ok(SlimDocument::new(instance.document_id(&table, id))))
                     .collect(),
             };
