@@ -14,6 +14,9 @@ use crate::config::{DEFAULT_RATE, ServiceNowConfig};
 pub(crate) struct PageRequest<'a> {
     /// The table.
     pub(crate) table: &'a str,
+    /// Another API answering in the Table API's shape (the Attachment
+    /// API's `/api/now/attachment`); `None`: `/api/now/table/{table}`.
+    pub(crate) path: Option<&'static str>,
     /// `sysparm_query`.
     pub(crate) query: &'a str,
     /// `sysparm_fields`; `None`: every field.
@@ -76,7 +79,10 @@ impl ServiceNowClient {
 
     /// One page of `GET /api/now/table/{table}`.
     pub(crate) async fn page(&self, req: &PageRequest<'_>) -> Result<TablePage> {
-        let path = format!("/api/now/table/{}", segment(req.table)?);
+        let path = match req.path {
+            Some(path) => path.to_owned(),
+            None => format!("/api/now/table/{}", segment(req.table)?),
+        };
         let mut query: Vec<(&str, String)> = vec![
             ("sysparm_query", req.query.to_owned()),
             ("sysparm_limit", req.limit.to_string()),

@@ -64,6 +64,11 @@ pub struct ServiceNowConfig {
     /// Incidents' work notes (internal) as sections, besides the comments.
     #[serde(default)]
     pub work_notes: bool,
+    /// List each record's attachments (one more request per record); their
+    /// bytes, and the text of those the extractor reads, when
+    /// `options.attachment_max_bytes` is set and they fit it.
+    #[serde(default)]
+    pub attachments: bool,
     /// Records per Table API page, 1–10 000 (default 500). A page the
     /// instance cancels for running too long is asked for again at half
     /// the size.
@@ -106,6 +111,7 @@ impl ServiceNowConfig {
             tables: default_tables(),
             include_unpublished_articles: false,
             work_notes: false,
+            attachments: false,
             page_size: default_page_size(),
             max_journal_entries: default_max_journal_entries(),
             token_url: None,
@@ -138,6 +144,12 @@ impl ServiceNowConfig {
     /// Include incidents' work notes.
     pub fn work_notes(mut self, on: bool) -> Self {
         self.work_notes = on;
+        self
+    }
+
+    /// List records' attachments (bytes with `options.attachment_max_bytes`).
+    pub fn attachments(mut self, on: bool) -> Self {
+        self.attachments = on;
         self
     }
 

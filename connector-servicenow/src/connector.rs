@@ -90,6 +90,8 @@ impl ServiceNowConnector {
             max_journal: config.max_journal_entries,
             concurrency: config.options.concurrency_or(DEFAULT_CONCURRENCY),
             html: Extractor::default(),
+            attachments: config.attachments,
+            attachment_max_bytes: config.options.attachment_max_bytes,
         };
         Ok(Self {
             reader: Arc::new(reader),
@@ -112,6 +114,7 @@ impl ServiceNowConnector {
     async fn readable(&self, table: &str) -> Result<bool> {
         let request = PageRequest {
             table,
+            path: None,
             query: "",
             fields: Some("sys_id"),
             display: "false",
@@ -130,6 +133,7 @@ impl ServiceNowConnector {
         let query = format!("nameIN{}", tables.join(","));
         let request = PageRequest {
             table: "sys_db_object",
+            path: None,
             query: &query,
             fields: Some("name,label"),
             display: "false",
@@ -152,6 +156,7 @@ impl ServiceNowConnector {
     async fn knowledge_bases(&self) -> Result<Vec<OptionChoice>> {
         let request = PageRequest {
             table: "kb_knowledge_base",
+            path: None,
             query: "active=true^ORDERBYtitle",
             fields: Some("sys_id,title"),
             display: "false",

@@ -244,3 +244,15 @@ pub(crate) fn to_document(
 fn looks_like_sys_id(value: Option<&str>) -> bool {
     value.is_some_and(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()))
 }
+
+/// Record in the document's `truncated` metadata that `what` was cut.
+pub(crate) fn mark_truncated(doc: &mut Document, what: &str) {
+    let entry = doc
+        .metadata
+        .entry("truncated".to_owned())
+        .or_insert_with(|| MetadataValue::from(Vec::<String>::new()));
+    match entry {
+        MetadataValue::Many(list) => list.push(what.to_owned()),
+        other => *other = MetadataValue::from(vec![what.to_owned()]),
+    }
+}

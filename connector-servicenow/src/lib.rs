@@ -11,6 +11,10 @@
 //!   host reads it from JSON or TOML); [`ServiceNowAuth`]: basic, OAuth
 //!   (client credentials or password grant) or a token;
 //!   [`ServiceNowConnector`]: the connector.
+//! - Attachments (opt-in): listed per record, bytes up to the size cap,
+//!   text through `connector-extract` — plain text, HTML, CSV, JSON and
+//!   Markdown always; PDF, Office, OpenDocument, RTF and email with the
+//!   `attachment-text` feature.
 //!
 //! ```no_run
 //! # async fn demo() -> connector_core::Result<()> {
@@ -31,6 +35,7 @@
 //! # Ok(()) }
 //! ```
 
+mod attachments;
 mod checkpoint;
 mod client;
 mod config;
@@ -41,6 +46,7 @@ mod listing;
 mod model;
 mod query;
 mod stream;
+mod sub;
 mod tables;
 
 pub use config::{DEFAULT_TABLES, ServiceNowAuth, ServiceNowConfig, TableSpec};

@@ -120,6 +120,7 @@ async fn fetch(
         let limit = size.get();
         let request = PageRequest {
             table: &listing.table,
+            path: None,
             query: &query,
             fields: listing.fields.as_deref(),
             display: listing.display,

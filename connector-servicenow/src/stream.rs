@@ -14,9 +14,10 @@ use connector_extract::Extractor;
 use futures::future;
 use futures::stream::{self, StreamExt};
 
+use crate::attachments;
 use crate::checkpoint::Position;
 use crate::client::ServiceNowClient;
-use crate::convert::{Instance, to_document};
+use crate::convert::{Instance, mark_truncated, to_document};
 use crate::journal;
 use crate::listing::{Listing, PageSize, from_page_cursor, pages};
 use crate::model::{Listed, Record, Row};
@@ -37,6 +38,10 @@ pub(crate) struct Reader {
     pub(crate) max_journal: usize,
     pub(crate) concurrency: usize,
     pub(crate) html: Extractor,
+    /// List attachments.
+    pub(crate) attachments: bool,
+    /// Attachment bytes up to this size each.
+    pub(crate) attachment_max_bytes: Option<u64>,
 }
 
 impl Reader {
@@ -250,7 +255,7 @@ async fn document(reader: &Reader, plan: &TablePlan, row: &Row, sys_id: &str) ->
             (capped.items, capped.truncated)
         }
     };
-    to_document(
+    let mut doc = to_document(
         &reader.instance,
         plan,
         row,
@@ -258,7 +263,25 @@ async fn document(reader: &Reader, plan: &TablePlan, row: &Row, sys_id: &str) ->
         &entries,
         truncated,
         &reader.html,
-    )
+    )?;
+    if reader.attachments {
+        let listed = attachments::list(&reader.client, plan.name(), sys_id)
+            .await
+            .map_err(|e| e.context(format_args!("listing the attachments of {sys_id}")))?;
+        if listed.truncated {
+            mark_truncated(&mut doc, "attachments");
+        }
+        let (files, sections) = attachments::fetch(
+            &reader.client,
+            listed.items,
+            reader.attachment_max_bytes,
+            &reader.html,
+        )
+        .await?;
+        doc.attachments = files;
+        doc.sections.extend(sections);
+    }
+    Ok(doc)
 }
 
 /// The ids of every record in scope, table after table.

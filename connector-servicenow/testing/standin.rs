@@ -51,6 +51,8 @@ pub struct Db {
     pub latency: Duration,
     /// Keep `queries` (off for benchmarks).
     pub record_queries: bool,
+    /// Attachment bytes by attachment sys_id (`/api/now/attachment/{id}/file`).
+    pub files: BTreeMap<String, Vec<u8>>,
 }
 
 impl Db {
@@ -216,10 +218,28 @@ impl Db {
                 );
             }
         }
-        let Some(table) = request.url.path().strip_prefix("/api/now/table/") else {
+        let path = request.url.path();
+        if let Some(id) = path
+            .strip_prefix("/api/now/attachment/")
+            .and_then(|rest| rest.strip_suffix("/file"))
+        {
+            return match self.files.get(id) {
+                Some(bytes) => ResponseTemplate::new(200)
+                    .set_body_raw(bytes.clone(), "application/octet-stream"),
+                None => error(
+                    404,
+                    "Record doesn't exist or ACL restricts the record retrieval",
+                    None,
+                ),
+            };
+        }
+        let table = if path == "/api/now/attachment" {
+            "sys_attachment".to_owned()
+        } else if let Some(table) = path.strip_prefix("/api/now/table/") {
+            table.to_owned()
+        } else {
             return error(400, "Requested URI does not represent any resource", None);
         };
-        let table = table.to_owned();
         if self.forbidden.contains(&table) {
             return error(
                 403,

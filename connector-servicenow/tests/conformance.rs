@@ -2,16 +2,15 @@
 //! documented shapes (knowledge articles, incidents with their journal).
 //!
 //! Not applicable: `offset_without_progress_ends_with_an_error` (the record
-//! listing is keyset-paged; the only offset listing, an incident's journal,
-//! fails one document, not the stream) and
-//! `redirect_carries_no_authorization` (the connector downloads nothing
-//! from URLs a server hands it).
+//! listing is keyset-paged; the offset sub-listings of one record, its
+//! journal and attachments, fail that document, not the stream).
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly on fixture mistakes
 
 mod support;
 
 use connector_core::TimeWindow;
+use connector_servicenow::ServiceNowConnector;
 use connector_testing::{Endpoint, checks};
 use serde_json::json;
 use support::standin::{at, sys_id};
@@ -85,6 +84,16 @@ async fn servicenow_passes_the_conformance_kit() {
             .set_body_json(same.clone())
     })
     .await;
+    // Attachment bytes on: a download redirected to another host (a
+    // storage front) goes there without the credentials.
+    let with_files = ServiceNowConnector::new(
+        config(&server, &["kb_knowledge", "incident"], 3)
+            .attachments(true)
+            .options(options().with_attachment_bytes(1 << 20)),
+    )
+    .unwrap();
+    let file = Endpoint::new("GET", r"^/api/now/attachment/[0-9a-f]{32}/file$");
+    checks::redirect_carries_no_authorization(&with_files, &server, &file, b"notes").await;
     checks::echoed_credentials_never_show(&servicenow, &server, &listing, &[PASSWORD]).await;
     // Pages larger than the four records, so the page is the last.
     let large_pages = connector(&server, &["kb_knowledge", "incident"], 500);

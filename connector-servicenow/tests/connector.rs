@@ -482,3 +482,73 @@ async fn slim_lists_every_id_and_a_deleted_record_leaves_it() {
         "{queries:?}"
     );
 }
+
+#[tokio::test]
+async fn attachments_are_listed_and_read_within_the_cap() {
+    let (server, standin) = serve(instance(0, 2, 0)).await;
+    // Off by default: no Attachment API request at all.
+    let out = drain(connector(&server, &["incident"], 500).load()).await;
+    assert!(out.documents[0].attachments.is_empty());
+    assert!(
+        !standin
+            .db()
+            .queries
+            .iter()
+            .any(|(t, _)| t == "sys_attachment")
+    );
+
+    let listed_only =
+        ServiceNowConnector::new(config(&server, &["incident"], 500).attachments(true)).unwrap();
+    let out = drain(listed_only.load()).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let files = &out.documents[0].attachments;
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0].name, "notes.txt");
+    assert_eq!(files[0].size, Some(30));
+    assert_eq!(
+        files[0].url.as_deref(),
+        Some(
+            format!(
+                "{}/api/now/attachment/{}/file",
+                server.uri(),
+                attachment_id(1)
+            )
+            .as_str()
+        )
+    );
+    assert!(files.iter().all(|f| f.bytes.is_none()));
+    assert!(out.documents[1].attachments.is_empty());
+
+    let with_bytes = ServiceNowConnector::new(
+        config(&server, &["incident"], 500)
+            .attachments(true)
+            .options(options().with_attachment_bytes(20)),
+    )
+    .unwrap();
+    let out = drain(with_bytes.load()).await;
+    let doc = &out.documents[0];
+    // notes.txt (30 bytes) is over the cap; the 8-byte image is read.
+    assert_eq!(doc.attachments[0].bytes, None);
+    assert_eq!(doc.attachments[1].bytes.as_ref().map(Vec::len), Some(8));
+    let with_text = ServiceNowConnector::new(
+        config(&server, &["incident"], 500)
+            .attachments(true)
+            .options(options().with_attachment_bytes(1 << 20)),
+    )
+    .unwrap();
+    let out = drain(with_text.load()).await;
+    let doc = &out.documents[0];
+    let last = doc.sections.last().unwrap();
+    assert_eq!(last.text, "Mail relay restarted at 10:05.");
+    assert_eq!(
+        last.link.as_deref(),
+        Some(
+            format!(
+                "{}/sys_attachment.do?sys_id={}",
+                server.uri(),
+                attachment_id(1)
+            )
+            .as_str()
+        )
+    );
+}

@@ -42,6 +42,9 @@ pub fn kb_id(n: usize) -> String {
 pub fn incident_id(n: usize) -> String {
     sys_id(0x200 + n)
 }
+pub fn attachment_id(n: usize) -> String {
+    sys_id(0x600 + n)
+}
 pub fn item_id(n: usize) -> String {
     sys_id(0x400 + n)
 }
@@ -62,6 +65,7 @@ pub fn instance(articles: usize, incidents: usize, items: usize) -> Db {
     db.tables.insert("u_item".into(), Vec::new());
     db.tables.insert("sys_db_object".into(), Vec::new());
     db.tables.insert("kb_knowledge_base".into(), Vec::new());
+    db.tables.insert("sys_attachment".into(), Vec::new());
     for (name, label) in [
         ("kb_knowledge", "Knowledge"),
         ("incident", "Incident"),
@@ -188,6 +192,42 @@ pub fn instance(articles: usize, incidents: usize, items: usize) -> Db {
         .entry("assignment_group".into())
         .or_default()
         .insert(sys_id(0xe00), "Service Desk".into());
+    if incidents > 0 {
+        // Incident 1 has two attachments, as the Attachment API lists them.
+        for (n, name, kind, bytes) in [
+            (
+                1,
+                "notes.txt",
+                "text/plain",
+                b"Mail relay restarted at 10:05.".to_vec(),
+            ),
+            (
+                2,
+                "diagram.png",
+                "image/png",
+                vec![0x89, b'P', b'N', b'G', 0, 1, 2, 3],
+            ),
+        ] {
+            let id = attachment_id(n);
+            db.insert(
+                "sys_attachment",
+                &[
+                    ("sys_id", &id),
+                    ("file_name", name),
+                    ("content_type", kind),
+                    ("size_bytes", &bytes.len().to_string()),
+                    ("table_name", "incident"),
+                    ("table_sys_id", &incident_id(1)),
+                    ("sys_created_on", &at(200 + n as i64)),
+                    (
+                        "download_link",
+                        &format!("https://acme.service-now.com/api/now/attachment/{id}/file"),
+                    ),
+                ],
+            );
+            db.files.insert(id, bytes);
+        }
+    }
     for (n, active) in [(1, "true"), (2, "false")] {
         db.insert(
             "sc_cat_item",
