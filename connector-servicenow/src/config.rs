@@ -69,6 +69,11 @@ pub struct ServiceNowConfig {
     /// `options.attachment_max_bytes` is set and they fit it.
     #[serde(default)]
     pub attachments: bool,
+    /// In an incremental sync, report the records deleted inside the
+    /// window from `sys_audit_delete` (where the user may read it; the id
+    /// listing at the end of a sync finds deletions either way).
+    #[serde(default)]
+    pub audit_deletions: bool,
     /// Records per Table API page, 1–10 000 (default 500). A page the
     /// instance cancels for running too long is asked for again at half
     /// the size.
@@ -112,6 +117,7 @@ impl ServiceNowConfig {
             include_unpublished_articles: false,
             work_notes: false,
             attachments: false,
+            audit_deletions: false,
             page_size: default_page_size(),
             max_journal_entries: default_max_journal_entries(),
             token_url: None,
@@ -150,6 +156,12 @@ impl ServiceNowConfig {
     /// List records' attachments (bytes with `options.attachment_max_bytes`).
     pub fn attachments(mut self, on: bool) -> Self {
         self.attachments = on;
+        self
+    }
+
+    /// Report deletions inside incremental windows from `sys_audit_delete`.
+    pub fn audit_deletions(mut self, on: bool) -> Self {
+        self.audit_deletions = on;
         self
     }
 

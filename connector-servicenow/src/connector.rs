@@ -92,6 +92,7 @@ impl ServiceNowConnector {
             html: Extractor::default(),
             attachments: config.attachments,
             attachment_max_bytes: config.options.attachment_max_bytes,
+            audit_deletions: config.audit_deletions,
         };
         Ok(Self {
             reader: Arc::new(reader),

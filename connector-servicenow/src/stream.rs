@@ -42,6 +42,8 @@ pub(crate) struct Reader {
     pub(crate) attachments: bool,
     /// Attachment bytes up to this size each.
     pub(crate) attachment_max_bytes: Option<u64>,
+    /// Report deletions of an incremental window from `sys_audit_delete`.
+    pub(crate) audit_deletions: bool,
 }
 
 impl Reader {
@@ -68,6 +70,44 @@ enum Work {
         id: String,
         reason: String,
     },
+    Deleted(String),
+}
+
+/// One step of a stream: a table's changed records, or (with
+/// `audit_deletions`, in an incremental window) its deletions recorded in
+/// `sys_audit_delete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Records(usize),
+    Deletions(usize),
+}
+
+/// The table `sys_audit_delete` phases read, and their checkpoint prefix.
+const AUDIT_TABLE: &str = "sys_audit_delete";
+
+impl Phase {
+    /// The phases of a stream over `window`.
+    fn all(reader: &Reader, window: &TimeWindow) -> Vec<Phase> {
+        let mut phases: Vec<Phase> = (0..reader.plans.len()).map(Phase::Records).collect();
+        if reader.audit_deletions && !window.is_full() {
+            phases.extend((0..reader.plans.len()).map(Phase::Deletions));
+        }
+        phases
+    }
+
+    /// The name a checkpoint stores: the table, or `sys_audit_delete:{table}`.
+    fn name(self, reader: &Reader) -> String {
+        match self {
+            Phase::Records(i) => reader.plans[i].name().to_owned(),
+            Phase::Deletions(i) => format!("{AUDIT_TABLE}:{}", reader.plans[i].name()),
+        }
+    }
+
+    fn plan(self) -> usize {
+        match self {
+            Phase::Records(i) | Phase::Deletions(i) => i,
+        }
+    }
 }
 
 /// Documents of every table changed in `window`, from `from` on.
@@ -79,9 +119,10 @@ pub(crate) fn items(
     if from.finished {
         return stream::empty().boxed();
     }
+    let phases: Arc<[Phase]> = Phase::all(&reader, &window).into();
     let (start, first, mark) = match &from.table {
         None => (0, None, Watermark::default()),
-        Some(name) => match reader.plans.iter().position(|p| p.name() == name) {
+        Some(name) => match phases.iter().position(|p| &p.name(&reader) == name) {
             Some(i) => (i, from.next.clone(), from.mark.clone()),
             None => {
                 tracing::warn!(
@@ -92,7 +133,7 @@ pub(crate) fn items(
             }
         },
     };
-    let tables = (start..reader.plans.len()).map(move |i| {
+    let steps = (start..phases.len()).map(move |i| {
         let (first, mark) = if i == start {
             (first.clone(), mark.clone())
         } else {
@@ -100,9 +141,10 @@ pub(crate) fn items(
         };
         (i, first, mark)
     });
-    let reader2 = reader.clone();
-    stream::iter(tables)
-        .map(move |(i, first, mark)| table_items(reader2.clone(), i, window, first, mark))
+    stream::iter(steps)
+        .map(move |(i, first, mark)| {
+            phase_items(reader.clone(), phases.clone(), i, window, first, mark)
+        })
         .flatten()
         // An error ends the stream: nothing after it.
         .scan(false, |ended, item| {
@@ -115,30 +157,53 @@ pub(crate) fn items(
         .boxed()
 }
 
-/// One table's items from `first` on.
-fn table_items(
+/// One phase's items from `first` on.
+fn phase_items(
     reader: Arc<Reader>,
-    plan: usize,
+    phases: Arc<[Phase]>,
+    at: usize,
     window: TimeWindow,
     first: Option<Cursor>,
     mark: Watermark,
 ) -> ItemStream<'static> {
-    let listing = Arc::new(reader.listing(&reader.plans[plan], window));
+    let phase = phases[at];
+    let plan = &reader.plans[phase.plan()];
+    let listing = match phase {
+        Phase::Records(_) => reader.listing(plan, window),
+        Phase::Deletions(_) => Listing {
+            table: AUDIT_TABLE.to_owned(),
+            filter: Some(format!("tablename={}", plan.name())),
+            fields: Some("sys_id,tablename,documentkey,sys_updated_on".to_owned()),
+            display: "false",
+            window: Some(window),
+            order: Order::Updated,
+        },
+    };
     let pages = pages(
         reader.client.clone(),
-        listing,
+        Arc::new(listing),
         PageSize::new(reader.page_size),
         first,
     );
     let progress = Progress {
         reader: reader.clone(),
-        plan,
+        phases,
+        at,
         window,
         mark,
     };
     pages
         .scan(progress, move |progress, page| {
             let items = match page {
+                // The audit of deletions is read where the user may: a
+                // refusal leaves deletions to the id listing.
+                Err(e)
+                    if matches!(phase, Phase::Deletions(_))
+                        && e.kind() == connector_core::ErrorKind::Forbidden =>
+                {
+                    tracing::warn!("{e}; deletions are left to the id listing");
+                    stream::empty().boxed()
+                }
                 Err(e) => stream::once(future::ready(Err(e))).boxed(),
                 Ok(page) => {
                     let (work, checkpoint) = progress.take(page);
@@ -155,10 +220,11 @@ fn table_items(
         .boxed()
 }
 
-/// A table stream's state between pages.
+/// A phase's state between pages.
 struct Progress {
     reader: Arc<Reader>,
-    plan: usize,
+    phases: Arc<[Phase]>,
+    at: usize,
     window: TimeWindow,
     mark: Watermark,
 }
@@ -166,47 +232,63 @@ struct Progress {
 impl Progress {
     /// What to do with each record of `page`, and the checkpoint after it.
     fn take(&mut self, page: Fetched<Listed>) -> (Vec<Work>, Result<Item>) {
-        let table = self.reader.plans[self.plan].name().to_owned();
+        let phase = self.phases[self.at];
+        let plan = phase.plan();
+        let table = self.reader.plans[plan].name().to_owned();
         let mut work = Vec::with_capacity(page.items.len());
         for listed in page.items {
-            match listed.decode() {
-                Record::Bad { sys_id, reason } => work.push(Work::Fail {
+            match (phase, listed.decode()) {
+                (Phase::Records(_), Record::Bad { sys_id, reason }) => work.push(Work::Fail {
                     id: self
                         .reader
                         .instance
                         .document_id(&table, sys_id.as_deref().unwrap_or("unknown")),
                     reason: format!("{table}: {reason}"),
                 }),
-                Record::Good {
-                    row,
-                    sys_id,
-                    updated,
-                } => {
+                (Phase::Deletions(_), Record::Bad { reason, .. }) => {
+                    tracing::warn!("a {AUDIT_TABLE} record of {table} is unreadable: {reason}");
+                }
+                (
+                    _,
+                    Record::Good {
+                        row,
+                        sys_id,
+                        updated,
+                    },
+                ) => {
                     // The instance applies the window; a record outside it
                     // (a filter the instance ignored) is not this sync's.
                     if !in_window(&self.window, updated) {
                         continue;
                     }
                     self.mark.advance(updated, &sys_id);
-                    work.push(Work::Build {
-                        plan: self.plan,
-                        row,
-                        sys_id,
-                    });
+                    match phase {
+                        Phase::Records(_) => work.push(Work::Build { plan, row, sys_id }),
+                        Phase::Deletions(_) => {
+                            let deleted = row
+                                .value("documentkey")
+                                .filter(|key| crate::query::is_sys_id(key));
+                            if let Some(key) = deleted {
+                                work.push(Work::Deleted(
+                                    self.reader.instance.document_id(&table, key),
+                                ));
+                            }
+                        }
+                    }
                 }
             }
         }
         let position = match page.next.as_ref().map(from_page_cursor).transpose() {
             Err(e) => return (work, Err(e)),
             Ok(Some(next)) => Position {
-                table: Some(table),
+                table: Some(phase.name(&self.reader)),
                 mark: self.mark.clone(),
                 next: Some(next),
                 finished: false,
             },
-            Ok(None) => match self.reader.plans.get(self.plan + 1) {
+            Ok(None) => match self.phases.get(self.at + 1) {
                 Some(following) => Position {
-                    table: Some(following.name().to_owned()),
+                    table: Some(following.name(&self.reader)),
                     ..Position::default()
                 },
                 None => Position {
@@ -223,6 +305,7 @@ impl Progress {
 async fn item(reader: Arc<Reader>, work: Work) -> Result<Item> {
     match work {
         Work::Fail { id, reason } => Ok(Item::Failure(DocumentFailure::new(id, reason))),
+        Work::Deleted(id) => Ok(Item::Deleted(id)),
         Work::Build { plan, row, sys_id } => {
             let plan = &reader.plans[plan];
             match document(&reader, plan, &row, &sys_id).await {

@@ -552,3 +552,56 @@ async fn attachments_are_listed_and_read_within_the_cap() {
         )
     );
 }
+
+#[tokio::test]
+async fn deletions_inside_a_window_come_from_sys_audit_delete() {
+    let mut db = instance(0, 0, 5);
+    db.tables.insert("sys_audit_delete".into(), Vec::new());
+    for (n, table, when) in [
+        (9, "u_item", 150),
+        (8, "incident", 160),
+        (7, "u_item", 5_000),
+    ] {
+        db.insert(
+            "sys_audit_delete",
+            &[
+                ("sys_id", &support::standin::sys_id(0x700 + n)),
+                ("tablename", table),
+                ("documentkey", &item_id(n)),
+                ("sys_created_on", &at(when)),
+                ("sys_updated_on", &at(when)),
+            ],
+        );
+    }
+    let (server, standin) = serve(db).await;
+    let audited =
+        ServiceNowConnector::new(config(&server, &["u_item"], 500).audit_deletions(true)).unwrap();
+    let window = TimeWindow::new(
+        Utc.with_ymd_and_hms(2024, 1, 1, 0, 1, 30).unwrap(),
+        Utc.with_ymd_and_hms(2024, 1, 1, 0, 10, 0).unwrap(),
+    );
+    let out = drain(audited.poll(window)).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let host = connector_core::url::host(&server.uri()).unwrap();
+    assert_eq!(out.deleted, [format!("{host}/u_item/{}", item_id(9))]);
+    assert_eq!(out.documents.len(), 4, "items 2–5");
+    // A resume from the checkpoint inside the deletion phase goes on there.
+    let (_, last) = out.checkpoints.last().unwrap();
+    assert_eq!(last.0["finished"], true);
+    // A full sync leaves deletions to the id listing.
+    standin.db().queries.clear();
+    drain(audited.load()).await;
+    assert!(
+        !standin
+            .db()
+            .queries
+            .iter()
+            .any(|(t, _)| t == "sys_audit_delete")
+    );
+    // Where the audit may not be read, the sync goes on without it.
+    standin.db().forbidden.insert("sys_audit_delete".into());
+    let out = drain(audited.poll(window)).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert!(out.deleted.is_empty());
+    assert_eq!(out.documents.len(), 4);
+}
