@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use connector_core::paging::{Fetched, ordered};
+use connector_core::paging::{Capped, Fetched, ordered};
 use connector_core::watermark::Watermark;
 use connector_core::{
     Checkpoint, Document, DocumentFailure, Item, ItemStream, Result, SlimDocument, SlimStream,
@@ -18,7 +18,7 @@ use crate::attachments;
 use crate::checkpoint::Position;
 use crate::client::ServiceNowClient;
 use crate::convert::{Instance, mark_truncated, to_document};
-use crate::journal;
+use crate::journal::{self, Entry};
 use crate::listing::{Listing, PageSize, from_page_cursor, pages};
 use crate::model::{Listed, Record, Row};
 use crate::query::{Cursor, Order, in_window};
@@ -65,6 +65,8 @@ enum Work {
         plan: usize,
         row: Box<Row>,
         sys_id: String,
+        /// The journal, when read for the whole page.
+        journal: Option<Capped<Entry>>,
     },
     Fail {
         id: String,
@@ -208,8 +210,12 @@ fn phase_items(
                 Ok(page) => {
                     let (work, checkpoint) = progress.take(page);
                     let reader = reader.clone();
-                    let concurrency = reader.concurrency;
-                    ordered(work, concurrency, move |work| item(reader.clone(), work))
+                    stream::once(with_journals(reader.clone(), work))
+                        .flat_map(move |work| {
+                            let reader = reader.clone();
+                            let concurrency = reader.concurrency;
+                            ordered(work, concurrency, move |work| item(reader.clone(), work))
+                        })
                         .chain(stream::once(future::ready(checkpoint)))
                         .boxed()
                 }
@@ -263,7 +269,12 @@ impl Progress {
                     }
                     self.mark.advance(updated, &sys_id);
                     match phase {
-                        Phase::Records(_) => work.push(Work::Build { plan, row, sys_id }),
+                        Phase::Records(_) => work.push(Work::Build {
+                            plan,
+                            row,
+                            sys_id,
+                            journal: None,
+                        }),
                         Phase::Deletions(_) => {
                             let deleted = row
                                 .value("documentkey")
@@ -301,14 +312,55 @@ impl Progress {
     }
 }
 
+/// The page's journals read in batches (see [`journal::batch`]), for
+/// tables that have one.
+async fn with_journals(reader: Arc<Reader>, mut work: Vec<Work>) -> Vec<Work> {
+    let Some((plan, elements)) = work.iter().find_map(|w| match w {
+        Work::Build { plan, .. } => reader.plans[*plan]
+            .journal_elements()
+            .map(|elements| (*plan, elements)),
+        _ => None,
+    }) else {
+        return work;
+    };
+    let ids: Vec<String> = work
+        .iter()
+        .filter_map(|w| match w {
+            Work::Build { sys_id, .. } => Some(sys_id.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut journals = journal::batch(
+        &reader.client,
+        reader.plans[plan].name(),
+        &ids,
+        elements,
+        reader.page_size,
+        reader.max_journal,
+    )
+    .await
+    .into_iter();
+    for w in &mut work {
+        if let Work::Build { journal, .. } = w {
+            *journal = journals.next().flatten();
+        }
+    }
+    work
+}
+
 /// One record's item: its document, or its failure.
 async fn item(reader: Arc<Reader>, work: Work) -> Result<Item> {
     match work {
         Work::Fail { id, reason } => Ok(Item::Failure(DocumentFailure::new(id, reason))),
         Work::Deleted(id) => Ok(Item::Deleted(id)),
-        Work::Build { plan, row, sys_id } => {
+        Work::Build {
+            plan,
+            row,
+            sys_id,
+            journal,
+        } => {
             let plan = &reader.plans[plan];
-            match document(&reader, plan, &row, &sys_id).await {
+            match document(&reader, plan, &row, &sys_id, journal).await {
                 Ok(doc) => Ok(Item::from(doc)),
                 Err(e) if e.ends_stream() => Err(e),
                 Err(e) => Ok(Item::Failure(DocumentFailure::new(
@@ -321,10 +373,17 @@ async fn item(reader: Arc<Reader>, work: Work) -> Result<Item> {
 }
 
 /// The record's document, with its journal when the table has one.
-async fn document(reader: &Reader, plan: &TablePlan, row: &Row, sys_id: &str) -> Result<Document> {
-    let (entries, truncated) = match plan.journal_elements() {
-        None => (Vec::new(), false),
-        Some(elements) => {
+async fn document(
+    reader: &Reader,
+    plan: &TablePlan,
+    row: &Row,
+    sys_id: &str,
+    journal: Option<Capped<Entry>>,
+) -> Result<Document> {
+    let (entries, truncated) = match (plan.journal_elements(), journal) {
+        (None, _) => (Vec::new(), false),
+        (Some(_), Some(read)) => (read.items, read.truncated),
+        (Some(elements), None) => {
             let capped = journal::entries(
                 &reader.client,
                 plan.name(),

@@ -77,9 +77,23 @@ async fn knowledge_articles_become_text_with_hierarchy_and_access() {
 
 #[tokio::test]
 async fn incidents_carry_resolution_notes_and_comments_work_notes_on_request() {
-    let (server, _) = serve(instance(0, 2, 0)).await;
+    let (server, standin) = serve(instance(0, 2, 0)).await;
     let out = drain(connector(&server, &["incident"], 500).load()).await;
     assert!(out.error.is_none(), "{:?}", out.error);
+    // One journal listing for the page, not one per incident.
+    let journal_queries: Vec<String> = standin
+        .db()
+        .queries
+        .iter()
+        .filter(|(t, _)| t == "sys_journal_field")
+        .map(|(_, q)| q.clone())
+        .collect();
+    assert_eq!(journal_queries.len(), 1, "{journal_queries:?}");
+    assert!(journal_queries[0].starts_with(&format!(
+        "name=incident^element_idIN{},{}^elementINcomments^ORDERBYelement_id",
+        incident_id(1),
+        incident_id(2)
+    )));
     let doc = &out.documents[0];
     assert_eq!(doc.title, "INC0000001: Email down 1");
     let texts: Vec<&str> = doc.sections.iter().map(|s| s.text.as_str()).collect();
