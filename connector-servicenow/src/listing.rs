@@ -87,7 +87,11 @@ pub(crate) fn pages(
     first: Option<Cursor>,
 ) -> PageStream<Listed> {
     let what = format!("ServiceNow table {}", listing.table);
+    // Two pages ahead: the next request never waits for a slow moment of
+    // the consumer (a checkpoint written to disk, a large article), only
+    // for the page before it, which a keyset position needs.
     let pager = Pager::new(what)
+        .read_ahead(2)
         .max_empty_pages(MAX_EMPTY_PAGES)
         .ids(|r: &Listed| r.sys_id().map(str::to_owned));
     let first = first.as_ref().and_then(to_page_cursor);
