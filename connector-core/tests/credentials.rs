@@ -912,3 +912,65 @@ async fn stored_credential_becomes_a_provider() {
         basic_header("me", "tok")
     );
 }
+
+#[tokio::test]
+async fn password_grant_then_refresh_token_then_password_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(Form::with(&[
+            ("grant_type", "password"),
+            ("username", "integration"),
+            ("password", "us3r-pa55"),
+            ("client_id", "app"),
+            ("client_secret", CLIENT_SECRET),
+        ]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "at-1", "token_type": "Bearer", "expires_in": 1800,
+            "refresh_token": "rt-1", "scope": "useraccount",
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(Form::with(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "rt-1"),
+        ]))
+        .respond_with(token("at-2", 1800))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The second refresh finds the refresh token revoked.
+    Mock::given(method("POST"))
+        .and(Form::with(&[("grant_type", "refresh_token")]))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": "invalid_grant"})),
+        )
+        .mount(&server)
+        .await;
+    let provider = connector_core::credentials::PasswordGrant::new(
+        &format!("{}/oauth_token.do", server.uri()),
+        "app",
+        CLIENT_SECRET,
+        "integration",
+        "us3r-pa55",
+    )
+    .unwrap()
+    .client_auth(ClientAuth::RequestBody);
+    let first = provider.authorization().await.unwrap();
+    assert_eq!(first.expose_secret(), "Bearer at-1");
+    assert!(provider.refresh(&first).await.unwrap());
+    let second = provider.authorization().await.unwrap();
+    assert_eq!(second.expose_secret(), "Bearer at-2");
+    assert!(provider.refresh(&second).await.unwrap());
+    assert_eq!(
+        provider.authorization().await.unwrap().expose_secret(),
+        "Bearer at-1"
+    );
+    let shown = format!("{provider:?}");
+    assert!(
+        !shown.contains("us3r-pa55") && !shown.contains(CLIENT_SECRET),
+        "{shown}"
+    );
+}

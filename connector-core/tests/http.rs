@@ -901,3 +901,40 @@ async fn fetch_page_keeps_the_link_header_next_target() {
     let last = client.get("/last").fetch_page("results").await.unwrap();
     assert_eq!(last.link_next, None);
 }
+
+#[tokio::test]
+async fn a_page_comes_with_its_headers_after_a_retry() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/incident"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/incident"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-Total-Count", "3")
+                .set_body_raw(
+                    r#"{"result":[{"sys_id":"a"},{"sys_id":"\ud800"}]}"#,
+                    "application/json",
+                ),
+        )
+        .mount(&server)
+        .await;
+    let (page, headers) = client(&server)
+        .get("/api/now/table/incident")
+        .fetch_page_with_headers("result")
+        .await
+        .unwrap();
+    assert_eq!(page.records.len(), 2);
+    assert_eq!(headers.get("x-total-count").unwrap(), "3");
+    let err = client(&server)
+        .get("/api/now/table/nothing")
+        .fetch_page_with_headers("result")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}

@@ -8,7 +8,7 @@
 //! - [`Basic`] and [`Bearer`]: static credentials.
 //! - [`StaticAuth`]: either of them as configuration (serde).
 //! - [`env`](mod@env): static credentials from environment variables.
-//! - with feature `oauth`: `ClientCredentials` and `RefreshToken` (OAuth 2.0
+//! - with feature `oauth`: `ClientCredentials`, `PasswordGrant` and `RefreshToken` (OAuth 2.0
 //!   tokens, cached, refreshed before expiry, one token request in flight
 //!   at a time) and `PkceLogin` (authorization code + PKCE for a person at a
 //!   terminal).
@@ -32,7 +32,8 @@ mod store;
 
 #[cfg(feature = "oauth")]
 pub use oauth::{
-    ClientAuth, ClientCredentials, DEFAULT_REFRESH_SKEW, OAuthTokens, RefreshToken, RotationHook,
+    ClientAuth, ClientCredentials, DEFAULT_REFRESH_SKEW, OAuthTokens, PasswordGrant, RefreshToken,
+    RotationHook,
 };
 #[cfg(feature = "oauth")]
 pub use pkce::{DEFAULT_LOGIN_TIMEOUT, PendingLogin, PkceLogin};

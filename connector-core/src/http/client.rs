@@ -424,11 +424,24 @@ impl Request<'_> {
     /// A `Link: <…>; rel="next"` header (RFC 8288, as Confluence Cloud and
     /// GitHub send it) is kept in [`SplitPage::link_next`](crate::json::SplitPage::link_next).
     pub async fn fetch_page(self, key: &str) -> Result<crate::json::SplitPage> {
-        let (request, scrubber, body, link_next) = self.exchange(true).await?.into_read()?;
+        let (request, scrubber, headers, body) = self.exchange(true).await?.into_parts()?;
         let mut page = crate::json::split_page(&scrubber.bytes(&body), key)
             .map_err(|e| e.with_request_line(&request))?;
-        page.link_next = link_next;
+        page.link_next = super::next_link(&headers);
         Ok(page)
+    }
+
+    /// [`fetch_page`](Self::fetch_page), with the answer's headers: for
+    /// listings whose paging lives there (`Link`, `X-Total-Count`).
+    pub async fn fetch_page_with_headers(
+        self,
+        key: &str,
+    ) -> Result<(crate::json::SplitPage, HeaderMap)> {
+        let (request, scrubber, headers, body) = self.exchange(true).await?.into_parts()?;
+        let mut page = crate::json::split_page(&scrubber.bytes(&body), key)
+            .map_err(|e| e.with_request_line(&request))?;
+        page.link_next = super::next_link(&headers);
+        Ok((page, headers))
     }
 
     /// Send and return the whole body as text (invalid UTF-8 replaced), the
@@ -481,26 +494,25 @@ enum Outcome {
     Read {
         request: String,
         scrubber: Scrubber,
+        headers: HeaderMap,
         body: Bytes,
-        /// The `Link` header's `rel="next"` target.
-        link_next: Option<String>,
     },
 }
 
 impl Outcome {
     fn into_body(self) -> Result<(String, Scrubber, Bytes)> {
-        let (request, scrubber, body, _) = self.into_read()?;
-        Ok((request, scrubber, body))
+        self.into_parts()
+            .map(|(request, scrubber, _, body)| (request, scrubber, body))
     }
 
-    fn into_read(self) -> Result<(String, Scrubber, Bytes, Option<String>)> {
+    fn into_parts(self) -> Result<(String, Scrubber, HeaderMap, Bytes)> {
         match self {
             Outcome::Read {
                 request,
                 scrubber,
+                headers,
                 body,
-                link_next,
-            } => Ok((request, scrubber, body, link_next)),
+            } => Ok((request, scrubber, headers, body)),
             Outcome::Streaming(_) => Err(Error::new(ErrorKind::Other, "the body was not read")),
         }
     }
@@ -581,14 +593,14 @@ impl Exchange<'_> {
                             return Ok(Outcome::Streaming(response));
                         }
                         let request = response.request.clone();
-                        let link_next = super::next_link(response.headers());
+                        let headers = response.headers().clone();
                         match response.bytes().await {
                             Ok(body) => {
                                 return Ok(Outcome::Read {
                                     request,
                                     scrubber,
+                                    headers,
                                     body,
-                                    link_next,
                                 });
                             }
                             Err(e) => (e, None),

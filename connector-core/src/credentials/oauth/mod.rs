@@ -1,4 +1,4 @@
-//! OAuth 2.0 providers: client credentials and refresh token.
+//! OAuth 2.0 providers: client credentials, password and refresh token.
 //!
 //! Both cache the access token, fetch a new one shortly before it expires
 //! (the *skew*, 60 s by default, at most half the token's lifetime) and again
@@ -15,6 +15,7 @@
 mod cache;
 mod client_credentials;
 mod endpoint;
+mod password;
 mod refresh_token;
 
 use std::fmt;
@@ -26,6 +27,7 @@ use secrecy::SecretString;
 
 pub use client_credentials::ClientCredentials;
 pub(crate) use endpoint::{Endpoint, Transport, parse_endpoint_url};
+pub use password::PasswordGrant;
 pub use refresh_token::RefreshToken;
 
 /// How long before expiry a cached token is replaced, unless configured.
