@@ -17,10 +17,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use connector_core::Connector;
 use connector_core::checkpoint::MemoryCheckpointStore;
 use connector_core::runner::{SyncMode, SyncRunner};
 use connector_core::sink::JsonlSink;
-use connector_core::Connector;
 use connector_s3::testing::{self, MotoServer};
 use connector_s3::{S3Config, S3Connector, S3Credentials};
 use futures::StreamExt;
