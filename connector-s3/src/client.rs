@@ -6,7 +6,8 @@
 //! off so that one layer decides.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
@@ -23,7 +24,7 @@ use chrono::{DateTime, Utc};
 use connector_core::options::RetryPolicy;
 use connector_core::paging;
 use connector_core::rate::{Budget, RateControl, RateLimit};
-use connector_core::{Error, ErrorKind, Result};
+use connector_core::{Error, ErrorKind, Result, SourceMetrics};
 use secrecy::ExposeSecret;
 use url::Url;
 
@@ -88,6 +89,22 @@ pub(crate) struct S3Api {
     page_size: i32,
     rate: RateControl,
     retry: RetryPolicy,
+    counters: Arc<Counters>,
+}
+
+/// What the requests did so far, for [`SourceMetrics`].
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+    waited_nanos: AtomicU64,
+    bytes: AtomicU64,
+}
+
+fn add_time(counter: &AtomicU64, d: Duration) {
+    let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    counter.fetch_add(nanos, Ordering::Relaxed);
 }
 
 /// Why an attempt failed: worth another one, or final.
@@ -173,6 +190,7 @@ pub(crate) async fn connect(config: &S3Config, endpoint: Option<&Url>) -> Result
         // says `SlowDown` when it needs time).
         rate: RateControl::new(options.rate.map(RateLimit::per_second)),
         retry: options.retry.clone(),
+        counters: Arc::default(),
     })
 }
 
@@ -187,6 +205,23 @@ impl S3Api {
             endpoint: &self.endpoint_label,
             secrets: &self.secrets,
         }
+    }
+
+    /// What the requests did so far.
+    pub(crate) fn metrics(&self) -> SourceMetrics {
+        let c = &self.counters;
+        let mut m = SourceMetrics::default();
+        m.requests = c.requests.load(Ordering::Relaxed);
+        m.retries = c.retries.load(Ordering::Relaxed);
+        m.throttled = c.throttled.load(Ordering::Relaxed);
+        m.throttled_time = Duration::from_nanos(c.waited_nanos.load(Ordering::Relaxed));
+        m.bytes = c.bytes.load(Ordering::Relaxed);
+        m
+    }
+
+    /// Count `n` body bytes read.
+    pub(crate) fn read(&self, n: usize) {
+        self.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     /// The bucket.
@@ -222,8 +257,9 @@ impl S3Api {
             let request = attempt();
             let attempts = &attempts;
             async move {
-                self.rate.acquire().await;
+                add_time(&self.counters.waited_nanos, self.rate.acquire().await);
                 attempts.fetch_add(1, Ordering::Relaxed);
+                self.counters.requests.fetch_add(1, Ordering::Relaxed);
                 match request.await {
                     Ok(value) => {
                         self.rate.succeeded(&Budget::default());
@@ -242,6 +278,10 @@ impl S3Api {
             })
             .notify(|a, delay| {
                 if let Attempt::Again(e) = a {
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    if e.retry_after().is_some() {
+                        add_time(&self.counters.waited_nanos, delay);
+                    }
                     tracing::debug!(delay_ms = delay.as_millis() as u64, error = %e, "retrying");
                 }
             })
@@ -260,6 +300,7 @@ impl S3Api {
         let wait = e.retry_after();
         // `SlowDown` (503) and 429 are the store asking for less.
         if e.kind() == ErrorKind::RateLimited || e.status() == Some(503) {
+            self.counters.throttled.fetch_add(1, Ordering::Relaxed);
             self.rate
                 .throttled(wait.filter(|w| *w <= self.retry.max_retry_after));
         }

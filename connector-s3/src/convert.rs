@@ -210,6 +210,7 @@ impl Converter<'_> {
             }
             Err(e) => return Err(self.api.body_error(&obj.key, e)),
         }
+        self.api.read(bytes.len());
         let mut doc = self.document(obj, Some(&meta));
         if kind == Kind::Text {
             let text = match String::from_utf8(bytes) {

@@ -65,7 +65,7 @@ use url::Url;
 use connector_core::{
     AvailableOptions, Checkpoint, CheckpointedConnector, Connector, DocumentFailure, Error,
     ErrorKind, Item, ItemStream, LoadConnector, OptionChoice, PollConnector, Result, SlimConnector,
-    SlimDocument, SlimStream, TimeWindow,
+    SlimDocument, SlimStream, SourceMetrics, TimeWindow,
 };
 
 pub use config::{DEFAULT_CONCURRENCY, S3Config, S3Credentials};
@@ -366,6 +366,13 @@ impl Connector for S3Connector {
                     .map(|p| OptionChoice::new(p.clone(), p))
                     .collect(),
             ))
+    }
+
+    /// Requests (retries included), retries, throttled answers (`SlowDown`,
+    /// 503, 429), time held by the rate control or a `Retry-After`, and
+    /// object bytes read; zero before the first request.
+    fn metrics(&self) -> Option<SourceMetrics> {
+        Some(self.inner.api.get().map(S3Api::metrics).unwrap_or_default())
     }
 
     fn as_load(&self) -> Option<&dyn LoadConnector> {

@@ -21,7 +21,7 @@
 use std::time::Duration;
 
 use connector_core::options::{RetryPolicy, SourceOptions};
-use connector_core::{Checkpoint, CheckpointedConnector, ErrorKind, TimeWindow};
+use connector_core::{Checkpoint, CheckpointedConnector, Connector, ErrorKind, TimeWindow};
 use connector_s3::{S3Config, S3Connector, S3Credentials};
 use connector_testing::{Endpoint, checks, drain, full_stream};
 use wiremock::matchers::{method, path_regex, query_param};
@@ -216,9 +216,14 @@ async fn slow_down_is_retried() {
     .with_priority(1)
     .mount(&server)
     .await;
-    let out = drain(full_stream(&connector(&server))).await;
+    let s3 = connector(&server);
+    let out = drain(full_stream(&s3)).await;
     assert!(out.error.is_none(), "{:?}", out.error);
     assert_eq!(out.documents.len(), OBJECTS.len());
+    // The throttling reached the rate control and the counters.
+    let metrics = s3.metrics().unwrap();
+    assert_eq!((metrics.throttled, metrics.retries), (2, 2), "{metrics:?}");
+    assert_eq!(metrics.requests, 3 + OBJECTS.len() as u64, "{metrics:?}");
 }
 
 /// On `ListObjectsV2` only: a `200` from `GetObject` is the object itself,
