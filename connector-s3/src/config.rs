@@ -1,12 +1,14 @@
 //! What to sync and how to reach it: [`S3Config`] and [`S3Credentials`],
-//! checked once by [`S3Connector::new`](crate::S3Connector::new).
+//! a serde shape a host reads from JSON or TOML, checked once by
+//! [`S3Connector::new`](crate::S3Connector::new).
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
+use connector_core::options::{RetryPolicy, SourceOptions};
 use connector_core::{Error, Result};
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
 /// How the connector signs its requests.
@@ -97,8 +99,79 @@ fn mask(id: &str) -> String {
     format!("{shown}****")
 }
 
+/// `"chain"`, `"anonymous"`, or `{"access_key_id", "secret_access_key",
+/// "session_token"}`; written back without the secret and the token.
+impl Serialize for S3Credentials {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            S3Credentials::Chain => s.serialize_str("chain"),
+            S3Credentials::Anonymous => s.serialize_str("anonymous"),
+            S3Credentials::Static { access_key_id, .. } => {
+                #[derive(Serialize)]
+                struct KeyIdOnly<'a> {
+                    access_key_id: &'a str,
+                }
+                KeyIdOnly { access_key_id }.serialize(s)
+            }
+        }
+    }
+}
+
+/// The map form of static keys.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaticKeys {
+    access_key_id: String,
+    secret_access_key: SecretString,
+    #[serde(default)]
+    session_token: Option<SecretString>,
+}
+
+impl<'de> Deserialize<'de> for S3Credentials {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = S3Credentials;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "\"chain\", \"anonymous\" or {\"access_key_id\", \"secret_access_key\"}",
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(
+                self,
+                v: &str,
+            ) -> std::result::Result<Self::Value, E> {
+                match v {
+                    "chain" => Ok(S3Credentials::Chain),
+                    "anonymous" => Ok(S3Credentials::Anonymous),
+                    other => Err(E::unknown_variant(other, &["chain", "anonymous"])),
+                }
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let keys =
+                    StaticKeys::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(S3Credentials::Static {
+                    access_key_id: keys.access_key_id,
+                    secret_access_key: keys.secret_access_key,
+                    session_token: keys.session_token,
+                })
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// Settings of an [`S3Connector`](crate::S3Connector): a bucket, what in it
-/// to sync, where the service is, and how hard to work.
+/// to sync, where the service is, and the options every source shares
+/// (`options`: concurrency, rate, retry, timeouts, attachment bytes).
+///
+/// Built in code:
 ///
 /// ```
 /// use connector_s3::S3Config;
@@ -111,63 +184,143 @@ fn mask(id: &str) -> String {
 ///     .path_style(true)
 ///     .concurrency(32);
 /// assert_eq!(config.prefixes, ["reports/", "wiki/"]);
+/// assert_eq!(config.options.concurrency, Some(32));
 /// ```
-#[derive(Debug, Clone)]
+///
+/// or read from configuration (unknown fields are refused; the secret key
+/// and the session token are never written back out):
+///
+/// ```
+/// use connector_s3::S3Config;
+///
+/// let config: S3Config = serde_json::from_value(serde_json::json!({
+///     "bucket": "docs",
+///     "prefixes": ["wiki/"],
+///     "endpoint": "https://minio.example.com",
+///     "path_style": true,
+///     "credentials": {"access_key_id": "AKIAEXAMPLE", "secret_access_key": "wJalrXUtnFEMI"},
+///     "options": {"concurrency": 16, "attachment_max_bytes": 1048576}
+/// }))?;
+/// assert_eq!(config.options.concurrency, Some(16));
+/// assert!(!serde_json::to_string(&config)?.contains("wJalr"));
+/// let typo = serde_json::from_value::<S3Config>(serde_json::json!({
+///     "bucket": "docs", "prefix": "wiki/"
+/// }));
+/// assert!(typo.unwrap_err().to_string().contains("unknown field `prefix`"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct S3Config {
-    /// The bucket.
+    /// The bucket (a bare name).
     pub bucket: String,
     /// Key prefixes to sync (`reports/2026/`); none means the whole bucket.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prefixes: Vec<String>,
     /// Glob patterns a key must match one of (none: every key). A pattern
     /// without `/` matches the key's file name (`*.md`); one with `/` matches
     /// the whole key (`docs/**/*.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
     /// Glob patterns of keys to leave out, matched like [`S3Config::include`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
     /// A custom endpoint (MinIO, R2, GCS interoperability, moto); `None` is AWS.
     /// Plain `http://` is accepted only for loopback addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// The region; `None` takes it from the AWS chain (`AWS_REGION`, the
     /// profile, IMDS), or `us-east-1` with a custom endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// Path-style addressing (`endpoint/bucket/key`), as MinIO and moto need.
+    #[serde(default)]
     pub path_style: bool,
     /// The shared-config profile for [`S3Credentials::Chain`] (else `AWS_PROFILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
-    /// How requests are signed.
+    /// How requests are signed (default: the AWS credential chain).
+    #[serde(default)]
     pub credentials: S3Credentials,
-    /// Text objects larger than this are a per-document failure.
+    /// Text objects larger than this are a per-document failure (default 10 MiB).
+    #[serde(default = "default_max_text_bytes")]
     pub max_text_bytes: u64,
-    /// Put the bytes of non-text objects into their attachment entry.
-    pub attachment_bytes: bool,
-    /// With [`S3Config::attachment_bytes`], larger objects are a per-document failure.
-    pub max_attachment_bytes: u64,
-    /// Objects downloaded at the same time.
-    pub concurrency: usize,
-    /// Keys per `ListObjectsV2` page (1 to 1000).
+    /// Keys per `ListObjectsV2` page, 1 to 1000 (default 1000).
+    #[serde(default = "default_page_size")]
     pub page_size: i32,
-    /// Yield a checkpoint after this many listed keys.
+    /// Yield a checkpoint after this many listed keys (default 500).
+    #[serde(default = "default_checkpoint_every")]
     pub checkpoint_every: usize,
-    /// Attempts per request, including the first (throttling and 5xx are retried).
-    pub max_attempts: u32,
-    /// Time allowed to open a connection.
-    pub connect_timeout: Duration,
-    /// Time allowed between two reads of a response.
-    pub read_timeout: Duration,
-    /// A poll window starts this much earlier. S3 dates a multipart upload
-    /// by when it *began*, so an upload that began before a sync and
-    /// finished after it carries a `LastModified` older than the next
-    /// window; looking back catches uploads that took up to this long.
+    /// A poll window starts this much earlier (default 15 minutes). S3
+    /// dates a multipart upload by when it *began*, so an upload that began
+    /// before a sync and finished after it carries a `LastModified` older
+    /// than the next window; looking back catches uploads that took up to
+    /// this long.
+    #[serde(
+        rename = "poll_lookback_secs",
+        default = "default_poll_lookback",
+        with = "secs"
+    )]
     pub poll_lookback: Duration,
+    /// Shared options: `concurrency` (downloads in flight, default
+    /// [`DEFAULT_CONCURRENCY`]), `rate` (requests per second at most; unset:
+    /// unpaced until the store throttles), `retry`, `connect_timeout_secs`,
+    /// `request_timeout_secs` (per request attempt; a body read must also
+    /// not stall longer), `attachment_max_bytes` (put non-text bytes in the
+    /// attachment entry up to this size; larger objects are failures).
+    /// `tls_roots` and `proxy` are not supported by this source.
+    #[serde(default)]
+    pub options: SourceOptions,
 }
 
-/// Downloads in flight by default; see `docs/s3.md` for the measurement.
+/// Downloads in flight when `options.concurrency` is unset; see
+/// `docs/s3.md` for the measurement.
 pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// Time to open a connection when `options.connect_timeout_secs` is unset.
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Time for one request attempt when `options.request_timeout_secs` is unset.
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn default_max_text_bytes() -> u64 {
+    10 << 20
+}
+
+fn default_page_size() -> i32 {
+    1000
+}
+
+fn default_checkpoint_every() -> usize {
+    500
+}
+
+fn default_poll_lookback() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
+/// Durations as whole or fractional seconds.
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(secs).map_err(|_| {
+            serde::de::Error::custom(format!("{secs} is not a number of seconds of 0 or more"))
+        })
+    }
+}
 
 impl S3Config {
     /// Defaults for `bucket`: the whole bucket, the AWS credential chain,
-    /// 10 MiB caps, [`DEFAULT_CONCURRENCY`] downloads in flight.
+    /// 10 MiB text cap, [`DEFAULT_CONCURRENCY`] downloads in flight.
     pub fn new(bucket: impl Into<String>) -> Self {
         Self {
             bucket: bucket.into(),
@@ -179,16 +332,11 @@ impl S3Config {
             path_style: false,
             profile: None,
             credentials: S3Credentials::Chain,
-            max_text_bytes: 10 << 20,
-            attachment_bytes: false,
-            max_attachment_bytes: 10 << 20,
-            concurrency: DEFAULT_CONCURRENCY,
-            page_size: 1000,
-            checkpoint_every: 500,
-            max_attempts: 5,
-            connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(60),
-            poll_lookback: Duration::from_secs(15 * 60),
+            max_text_bytes: default_max_text_bytes(),
+            page_size: default_page_size(),
+            checkpoint_every: default_checkpoint_every(),
+            poll_lookback: default_poll_lookback(),
+            options: SourceOptions::default(),
         }
     }
 
@@ -259,16 +407,17 @@ impl S3Config {
         self
     }
 
-    /// Set [`S3Config::attachment_bytes`] and its cap.
+    /// Put the bytes of non-text objects into their attachment entry, up to
+    /// `max_bytes` each (`options.attachment_max_bytes`); `on = false`
+    /// leaves them out.
     pub fn attachment_bytes(mut self, on: bool, max_bytes: u64) -> Self {
-        self.attachment_bytes = on;
-        self.max_attachment_bytes = max_bytes;
+        self.options.attachment_max_bytes = on.then_some(max_bytes);
         self
     }
 
-    /// Set [`S3Config::concurrency`].
+    /// Downloads in flight (`options.concurrency`).
     pub fn concurrency(mut self, downloads: usize) -> Self {
-        self.concurrency = downloads;
+        self.options.concurrency = Some(downloads);
         self
     }
 
@@ -284,9 +433,21 @@ impl S3Config {
         self
     }
 
-    /// Set [`S3Config::max_attempts`].
+    /// Attempts per request, the first included (`options.retry.max_attempts`).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts;
+        self.options.retry = self.options.retry.with_max_attempts(attempts);
+        self
+    }
+
+    /// Set the retry policy (`options.retry`).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.options.retry = retry;
+        self
+    }
+
+    /// Set [`S3Config::options`].
+    pub fn options(mut self, options: SourceOptions) -> Self {
+        self.options = options;
         self
     }
 
@@ -296,19 +457,31 @@ impl S3Config {
         self
     }
 
+    /// Downloads in flight.
+    pub(crate) fn concurrency_value(&self) -> usize {
+        self.options.concurrency_or(DEFAULT_CONCURRENCY)
+    }
+
     /// Check every field; the error names the field and the fix.
     pub(crate) fn check(&self) -> Result<Option<Url>> {
         check_bucket(&self.bucket)?;
-        if self.concurrency == 0 || self.checkpoint_every == 0 || self.max_attempts == 0 {
-            return Err(Error::config(
-                "concurrency, checkpoint_every and max_attempts must be at least 1",
-            ));
+        self.options
+            .validate()
+            .map_err(|e| Error::config(format!("options.{}", e.message())))?;
+        if self.checkpoint_every == 0 {
+            return Err(Error::config("checkpoint_every must be at least 1"));
         }
         if !(1..=1000).contains(&self.page_size) {
             return Err(Error::config(format!(
                 "page_size {} is out of range: S3 lists 1 to 1000 keys per page",
                 self.page_size
             )));
+        }
+        if !self.options.tls_roots.is_empty() || self.options.proxy.is_some() {
+            return Err(Error::config(
+                "options.tls_roots and options.proxy are not supported by the s3 source \
+                 (it trusts the platform's certificate store and connects directly)",
+            ));
         }
         if let Some(region) = &self.region
             && (region.is_empty() || region.contains(|c: char| c.is_whitespace() || c == '/'))
@@ -325,7 +498,7 @@ impl S3Config {
             && (access_key_id.is_empty() || secret_access_key.expose_secret().is_empty())
         {
             return Err(Error::config(
-                "static credentials need both an access key id and a secret access key",
+                "credentials need both access_key_id and secret_access_key",
             ));
         }
         self.endpoint.as_deref().map(check_endpoint).transpose()
@@ -337,7 +510,7 @@ impl S3Config {
 fn check_bucket(bucket: &str) -> Result<()> {
     if bucket.is_empty() {
         return Err(Error::config(
-            "the bucket name is empty: pass --bucket NAME",
+            "bucket is empty: set it to the bucket's name",
         ));
     }
     if let Some((b, rest)) = bucket.split_once('/') {
@@ -361,60 +534,21 @@ fn check_bucket(bucket: &str) -> Result<()> {
     Ok(())
 }
 
-/// A custom endpoint must be an `https://` URL, or `http://` to a loopback
-/// address; without credentials, query or fragment.
+/// A custom endpoint: core's URL check (`https://`, or `http://` to a
+/// loopback address; no credentials in it), and no query or fragment,
+/// which the SDK would drop or mangle.
 pub(crate) fn check_endpoint(endpoint: &str) -> Result<Url> {
-    let url = Url::parse(endpoint).map_err(|e| {
-        Error::config(format!(
-            "endpoint `{endpoint}` is not a URL ({e}); expected e.g. https://s3.example.com"
-        ))
-    })?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::config(
-            "the endpoint URL must not carry credentials; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-        ));
-    }
+    let url = connector_core::url::check_base_url("endpoint", endpoint)?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(format!(
             "endpoint `{}` must not have a query or fragment",
-            without_query(&url)
+            connector_core::url::without_query(&url)
         )));
     }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(Error::config(format!(
-                "endpoint `{endpoint}` uses plain http, which is allowed only for loopback \
-                 addresses (127.0.0.1, localhost, [::1]); use https://"
-            )));
-        }
-        other => {
-            return Err(Error::config(format!(
-                "endpoint `{endpoint}` has scheme `{other}`; expected https:// (or http:// to a loopback address)"
-            )));
-        }
-    }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::config(format!("endpoint `{endpoint}` has no host")));
+        return Err(Error::config("endpoint has no host"));
     }
     Ok(url)
-}
-
-fn without_query(url: &Url) -> String {
-    let mut u = url.clone();
-    u.set_query(None);
-    u.set_fragment(None);
-    u.to_string()
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
 }
 
 #[cfg(test)]
@@ -435,7 +569,7 @@ mod tests {
         let err = check_endpoint("http://10.0.0.5:9000").unwrap_err();
         assert!(err.to_string().contains("only for loopback"), "{err}");
         let err = check_endpoint("ftp://127.0.0.1").unwrap_err();
-        assert!(err.to_string().contains("scheme `ftp`"), "{err}");
+        assert!(err.to_string().contains("scheme \"ftp\""), "{err}");
         assert!(check_endpoint("not a url").is_err());
         let err = check_endpoint("https://key:secret@s3.example.com").unwrap_err();
         assert!(!err.to_string().contains("secret"), "{err}");
@@ -454,7 +588,13 @@ mod tests {
     #[test]
     fn config_checks() {
         assert!(S3Config::new("bucket").check().is_ok());
-        assert!(S3Config::new("bucket").concurrency(0).check().is_err());
+        let err = S3Config::new("bucket").concurrency(0).check().unwrap_err();
+        assert!(err.to_string().contains("options.concurrency"), "{err}");
+        let err = S3Config::new("bucket")
+            .options(SourceOptions::default().with_tls_root("ca.pem"))
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("options.tls_roots"), "{err}");
         assert!(S3Config::new("bucket").page_size(5000).check().is_err());
         assert!(S3Config::new("bucket").region("us east").check().is_err());
         let empty = S3Config::new("bucket").credentials(S3Credentials::fixed("AKIA", ""));

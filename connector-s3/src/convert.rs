@@ -12,10 +12,6 @@ use crate::client::{Listed, S3Api, read_at_least, read_body, to_chrono, unquote}
 use crate::config::S3Config;
 use connector_core::text::{self, Kind};
 
-/// Attempts at a download whose body breaks off part-way (the SDK retries
-/// the request itself, not the reading of its body).
-const BODY_ATTEMPTS: u32 = 3;
-
 /// Storage classes whose objects must be restored before they can be read.
 const ARCHIVED: &[&str] = &["GLACIER", "DEEP_ARCHIVE"];
 
@@ -101,9 +97,7 @@ impl Converter<'_> {
         let config = self.config;
         let kind = text::kind_by_name(Path::new(file_name(&obj.key)));
         let text_cap = config.max_text_bytes;
-        let bytes_cap = config
-            .attachment_bytes
-            .then_some(config.max_attachment_bytes);
+        let bytes_cap = config.options.attachment_max_bytes;
 
         if obj.size == 0 {
             let mut doc = self.document(obj, None);
@@ -141,17 +135,19 @@ impl Converter<'_> {
             ));
         }
 
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.download(obj, kind, text_cap, bytes_cap).await? {
-                Downloaded::Vanished => return Ok(None),
-                Downloaded::Item(item) => return Ok(Some(item)),
-                Downloaded::BrokenOff(e) if attempt < BODY_ATTEMPTS => {
-                    tracing::debug!(key = %obj.key, error = %e, "download broke off; retrying");
-                }
-                Downloaded::BrokenOff(e) => return Err(self.api.body_error(&obj.key, e)),
-            }
+        // The request and the reading of its body are one attempt: a body
+        // that breaks off half-way is tried again like a failed request.
+        let downloaded = self
+            .api
+            .call(|| self.download(obj, kind, text_cap, bytes_cap))
+            .await;
+        match downloaded {
+            Ok(Downloaded::Vanished) => Ok(None),
+            Ok(Downloaded::Item(item)) => Ok(Some(item)),
+            // Core's rule: rejected credentials or throttling past the retry
+            // policy end the stream; anything else fails this object only.
+            Err(e) if e.ends_stream() => Err(e),
+            Err(e) => fail(e.message().to_owned()),
         }
     }
 
@@ -169,13 +165,8 @@ impl Converter<'_> {
                 reason,
             ))))
         };
-        let response = match self.api.get(&obj.key).await {
-            Ok(Some(r)) => r,
-            Ok(None) => return Ok(Downloaded::Vanished),
-            Err(e) if e.kind() == connector_core::ErrorKind::Forbidden => {
-                return fail(e.message().to_owned());
-            }
-            Err(e) => return Err(e),
+        let Some(response) = self.api.get(&obj.key).await? else {
+            return Ok(Downloaded::Vanished);
         };
         let meta = ResponseMeta::of(&response);
         let mut body = response.body;
@@ -185,7 +176,7 @@ impl Converter<'_> {
             let header_says_text = meta.content_type.as_deref().is_some_and(text::is_text_mime);
             match read_at_least(&mut body, &mut bytes, text::SNIFF_BYTES).await {
                 Ok(_) => {}
-                Err(e) => return Ok(Downloaded::BrokenOff(e.to_string())),
+                Err(e) => return Err(self.api.body_error(&obj.key, e)),
             }
             let head = &bytes[..bytes.len().min(text::SNIFF_BYTES)];
             kind = if header_says_text || text::looks_like_text(head) {
@@ -217,8 +208,9 @@ impl Converter<'_> {
                     "the object grew past the {cap}-byte cap while it was read"
                 ));
             }
-            Err(e) => return Ok(Downloaded::BrokenOff(e.to_string())),
+            Err(e) => return Err(self.api.body_error(&obj.key, e)),
         }
+        self.api.read(bytes.len());
         let mut doc = self.document(obj, Some(&meta));
         if kind == Kind::Text {
             let text = match String::from_utf8(bytes) {
@@ -298,7 +290,6 @@ impl Converter<'_> {
 enum Downloaded {
     Item(Item),
     Vanished,
-    BrokenOff(String),
 }
 
 /// What a `GetObject` response says about the object.

@@ -59,8 +59,30 @@ where
             .and_then(|r| r.headers().get("x-amz-bucket-region"))
             .map(str::to_owned),
     };
+    let wait = err
+        .raw_response()
+        .and_then(|r| r.headers().get("retry-after"))
+        .and_then(crate::client::retry_after);
     let (kind, message) = match &err {
-        SdkError::ServiceError(_) | SdkError::ResponseError(_) => service(&details, op),
+        // A success status whose body is not the documented answer: never
+        // an empty page.
+        _ if details.status.is_some_and(|s| (200..300).contains(&s)) => (
+            ErrorKind::Decode,
+            format!(
+                "{}: the answer is not the documented XML ({})",
+                op.what(),
+                last_cause(&error_chain(&err))
+            ),
+        ),
+        SdkError::ResponseError(_) => (
+            ErrorKind::Decode,
+            format!(
+                "{}: the answer could not be read ({})",
+                op.what(),
+                last_cause(&error_chain(&err))
+            ),
+        ),
+        SdkError::ServiceError(_) => service(&details, op),
         SdkError::TimeoutError(_) => (
             ErrorKind::Transient,
             format!("{} did not answer in time", op.what()),
@@ -120,7 +142,14 @@ where
             format!("{}: {}", op.what(), last_cause(&error_chain(&err))),
         ),
     };
-    Error::new(kind, scrub(&message, op.secrets)).with_request(op.method, op.url)
+    let mut error = Error::new(kind, scrub(&message, op.secrets)).with_request(op.method, op.url);
+    if let Some(status) = details.status {
+        error = error.with_status(status);
+    }
+    if let Some(wait) = wait {
+        error = error.with_retry_after(wait);
+    }
+    error
 }
 
 /// A response from the service: code first, status when there is no code
@@ -191,10 +220,10 @@ fn service(d: &Details, op: &Op<'_>) -> (ErrorKind, String) {
         ErrorKind::Config if d.bucket_region.is_some() || d.status == Some(301) => {
             match &d.bucket_region {
                 Some(region) => format!(
-                    "bucket `{bucket}` is in region {region}: pass --region {region} ({said})"
+                    "bucket `{bucket}` is in region {region}: set region to {region} ({said})"
                 ),
                 None => format!(
-                    "{}: the bucket is in another region; pass its --region ({said})",
+                    "{}: the bucket is in another region; set region to it ({said})",
                     op.what()
                 ),
             }

@@ -65,14 +65,14 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use connector_core::{
-    AvailableOptions, Checkpoint, CheckpointedConnector, Connector, Error, ErrorKind, Item,
-    ItemStream, LoadConnector, OptionChoice, PollConnector, Result, SlimConnector, SlimDocument,
-    SlimStream, TimeWindow,
+    AvailableOptions, Checkpoint, CheckpointedConnector, Connector, DocumentFailure, Error,
+    ErrorKind, Item, ItemStream, LoadConnector, OptionChoice, PollConnector, Result, SlimConnector,
+    SlimDocument, SlimStream, SourceMetrics, TimeWindow,
 };
 
 pub use config::{DEFAULT_CONCURRENCY, S3Config, S3Credentials};
 
-use client::{Listed, S3Api};
+use client::{Listed, Malformed, Record, S3Api};
 use convert::{Converter, Naming, is_directory_marker};
 use listing::ListFrom;
 use scope::KeyFilter;
@@ -178,6 +178,23 @@ impl S3Connector {
         !is_directory_marker(obj) && self.inner.filter.accepts(&obj.key)
     }
 
+    /// Whether a listing entry counts: a wanted object, or a malformed entry
+    /// whose key is in scope (one failure, so deletion detection keeps it).
+    fn wanted_record(&self, record: &Record) -> bool {
+        match record {
+            Ok(obj) => self.wanted(obj),
+            Err(bad) => self.inner.filter.accepts(&bad.key),
+        }
+    }
+
+    /// The failure for a malformed listing entry.
+    fn malformed(&self, bad: &Malformed) -> Item {
+        Item::Failure(DocumentFailure::new(
+            self.inner.naming.id(&bad.key),
+            bad.reason.clone(),
+        ))
+    }
+
     /// The item stream: list from `from`, download in parallel in key
     /// order, and yield a checkpoint every `checkpoint_every` listed keys.
     fn items(&self, window: Option<TimeWindow>, from: ListFrom) -> ItemStream<'static> {
@@ -191,7 +208,7 @@ impl S3Connector {
                 Err(e) => return stream::iter(vec![Err(e)]).boxed(),
             };
             let every = this.inner.config.checkpoint_every;
-            let concurrency = this.inner.config.concurrency;
+            let concurrency = this.inner.config.concurrency_value();
             let prefixes = this.inner.prefixes.clone();
             let mut listed_count = 0usize;
             let mut failed = false;
@@ -201,22 +218,32 @@ impl S3Connector {
                     let this = worker.clone();
                     let api = api.clone();
                     async move {
-                        let (index, obj) = entry?;
-                        let in_window = match (window, obj.last_modified) {
-                            (Some(w), Some(t)) => w.contains(t),
-                            _ => true,
+                        let (index, record) = entry?;
+                        let item = match &record {
+                            Err(bad) if this.wanted_record(&record) => Some(this.malformed(bad)),
+                            Err(_) => None,
+                            Ok(obj) => {
+                                let in_window = match (window, obj.last_modified) {
+                                    (Some(w), Some(t)) => w.contains(t),
+                                    _ => true,
+                                };
+                                if in_window && this.wanted(obj) {
+                                    let converter = Converter {
+                                        api: &api,
+                                        naming: &this.inner.naming,
+                                        config: &this.inner.config,
+                                    };
+                                    converter.to_item(obj).await?
+                                } else {
+                                    None
+                                }
+                            }
                         };
-                        let item = if in_window && this.wanted(&obj) {
-                            let converter = Converter {
-                                api: &api,
-                                naming: &this.inner.naming,
-                                config: &this.inner.config,
-                            };
-                            converter.to_item(&obj).await?
-                        } else {
-                            None
+                        let key = match record {
+                            Ok(obj) => obj.key,
+                            Err(bad) => bad.key,
                         };
-                        Ok::<_, Error>((index, obj.key, item))
+                        Ok::<_, Error>((index, key, item))
                     }
                 })
                 .buffered(concurrency)
@@ -271,22 +298,6 @@ impl S3Connector {
             }
         }
     }
-
-    /// The top-level prefixes of the bucket (`a/`, `b/`), at most `max`.
-    async fn top_prefixes(&self, api: &S3Api, max: usize) -> Result<Vec<String>> {
-        let mut prefixes = Vec::new();
-        let mut token = None;
-        loop {
-            let page = api.list_page("", Some("/"), token.take(), None).await?;
-            prefixes.extend(page.common_prefixes);
-            token = page.next_token;
-            if token.is_none() || prefixes.len() >= max {
-                break;
-            }
-        }
-        prefixes.truncate(max);
-        Ok(prefixes)
-    }
 }
 
 #[async_trait]
@@ -302,7 +313,7 @@ impl Connector for S3Connector {
     /// endpoint. Options: `buckets` and `prefixes`.
     async fn validate(&self) -> Result<AvailableOptions> {
         let api = self.api().await?;
-        let buckets = match api.list_buckets(MAX_OPTIONS).await {
+        let buckets = match listing::buckets(api, MAX_OPTIONS).await {
             Ok(names) => names,
             // Keys scoped to one bucket often may not list buckets: fine.
             Err(e)
@@ -328,7 +339,7 @@ impl Connector for S3Connector {
             .filter(|p| !p.is_empty())
             .cloned()
             .collect();
-        let prefixes = match self.top_prefixes(api, MAX_OPTIONS).await {
+        let prefixes = match listing::top_prefixes(api, MAX_OPTIONS).await {
             Ok(prefixes) => prefixes,
             // Keys limited to some prefixes (an `s3:prefix` condition) may not
             // list the top level: check the configured prefixes instead.
@@ -357,6 +368,13 @@ impl Connector for S3Connector {
                     .map(|p| OptionChoice::new(p.clone(), p))
                     .collect(),
             ))
+    }
+
+    /// Requests (retries included), retries, throttled answers (`SlowDown`,
+    /// 503, 429), time held by the rate control or a `Retry-After`, and
+    /// object bytes read; zero before the first request.
+    fn metrics(&self) -> Option<SourceMetrics> {
+        Some(self.inner.api.get().map(S3Api::metrics).unwrap_or_default())
     }
 
     fn as_load(&self) -> Option<&dyn LoadConnector> {
@@ -419,9 +437,9 @@ impl SlimConnector for S3Connector {
                 .filter_map(move |entry| {
                     let out = match entry {
                         Err(e) => Some(Err(e)),
-                        Ok((_, obj)) if this.wanted(&obj) => {
-                            Some(Ok(SlimDocument::new(naming.id(&obj.key))))
-                        }
+                        Ok((_, record)) if this.wanted_record(&record) => Some(Ok(
+                            SlimDocument::new(naming.id(client::record_key(&record))),
+                        )),
                         Ok(_) => None,
                     };
                     futures::future::ready(out)

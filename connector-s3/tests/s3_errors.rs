@@ -159,7 +159,7 @@ async fn missing_bucket_and_wrong_region() {
         .await;
     let err = items[0].as_ref().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config, "{err}");
-    assert!(err.to_string().contains("pass --region eu-west-1"), "{err}");
+    assert!(err.to_string().contains("set region to eu-west-1"), "{err}");
 }
 
 #[tokio::test]
