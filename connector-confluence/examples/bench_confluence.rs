@@ -5,7 +5,8 @@
 //! A listing page is two round trips on Cloud: the v2 page listing (250
 //! pages with their storage bodies) and the CQL search that adds what v2
 //! does not list (ancestors, labels, attachments, names). Both answer after
-//! the latency. The connector lists in the background and runs each page's
+//! the latency. The person every page mentions is looked up once per sync
+//! (`/rest/api/user/bulk`, answered at once). The connector lists in the background and runs each page's
 //! search alongside the next listing request, so the paging ceiling is one
 //! listing round trip per 250 pages: 250 / latency pages per second. Peak
 //! RSS is the process high-water mark, including the in-process server
@@ -193,6 +194,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"results": [], "_links": {}})),
         )
+        .mount(&server)
+        .await;
+    // The people pages mention, looked up once per sync.
+    Mock::given(method("GET"))
+        .and(path("/wiki/rest/api/user/bulk"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [{"type": "known", "accountId": "5b10ac8d82e05b22cc7d4ef5", "accountType": "atlassian",
+                         "displayName": "Mia Krystof", "publicName": "Mia Krystof"}],
+            "start": 0, "limit": 200, "size": 1, "_links": {}
+        })))
         .mount(&server)
         .await;
     Mock::given(method("GET"))

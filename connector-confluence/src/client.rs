@@ -1,5 +1,9 @@
 //! [`ConfluenceClient`]: the Confluence REST calls the connector makes,
-//! over the core HTTP layer (credentials, quota, retry, redirects).
+//! over the core HTTP layer (credentials, rate control, retry, redirects).
+//! Each listing call returns one [`Page`] of raw records for a core
+//! [`Pager`]; the records are decoded one by one by whoever reads them, so
+//! one malformed item is one failure, and an answer without its `results`
+//! array is a decode error, never an empty page.
 //!
 //! Two kinds of links come back for the next page, and they are resolved
 //! differently: REST v2 (`_links.next` and the `Link` header) is relative to
@@ -9,16 +13,18 @@
 use std::sync::Arc;
 
 use secrecy::SecretString;
+use serde_json::Value;
 
 use connector_core::credentials::{Basic, Bearer, SharedCredentials};
-use connector_core::http::{HttpClient, Response, next_link};
-use connector_core::rate::RateLimit;
+use connector_core::deployment::Deployment;
+use connector_core::http::{HttpClient, Request};
+use connector_core::json::{RawRecord, SplitPage};
+use connector_core::paging::{Capped, Page, PageCursor, Pager, collect_capped};
+use connector_core::url::segment;
 use connector_core::{Error, ErrorKind, Result};
 
-use crate::config::{ConfluenceConfig, Deployment};
-use crate::model::{
-    ContentArray, MultiEntityResult, SearchPage, V1Space, V1User, V2Comment, V2Content, V2Space,
-};
+use crate::config::{ConfluenceConfig, DEFAULT_RATE};
+use crate::model::{V1User, V2Content};
 
 /// How the connector authenticates.
 ///
@@ -29,7 +35,7 @@ use crate::model::{
 /// assert!(!format!("{cloud:?} {dc:?}").contains("api-token"));
 /// ```
 #[derive(Debug, Clone)]
-pub struct ConfluenceAuth(SharedCredentials);
+pub struct ConfluenceAuth(pub(crate) SharedCredentials);
 
 impl ConfluenceAuth {
     /// Cloud: the account's email and an API token.
@@ -97,23 +103,22 @@ pub struct SpaceInfo {
     pub name: String,
 }
 
-/// One page of a listing, whichever API answered.
-#[derive(Debug, Default)]
-pub struct ListPage {
-    /// The items, raw.
-    pub results: Vec<serde_json::Value>,
-    /// v2: the next page's link (site-root relative or absolute); v1: the
-    /// `_links.next` (base relative).
-    pub next: Option<String>,
-    /// v1: items on this page as the server counted them.
-    pub size: Option<u64>,
-}
-
 /// What v1 expands on pages and blog posts (listing on Data Center, CQL search).
-pub const V1_EXPAND: &str = "body.storage,version,history,ancestors,space,metadata.labels,children.attachment,restrictions.read.restrictions.user,restrictions.read.restrictions.group";
+pub(crate) const V1_EXPAND: &str = "body.storage,version,history,ancestors,space,metadata.labels,children.attachment,restrictions.read.restrictions.user,restrictions.read.restrictions.group";
 
 /// What the Cloud enrichment search expands (everything v2 lists lack).
-pub const ENRICH_EXPAND: &str = "content.version,content.history,content.ancestors,content.space,content.metadata.labels,content.children.attachment,content.restrictions.read.restrictions.user,content.restrictions.read.restrictions.group";
+pub(crate) const ENRICH_EXPAND: &str = "content.version,content.history,content.ancestors,content.space,content.metadata.labels,content.children.attachment,content.restrictions.read.restrictions.user,content.restrictions.read.restrictions.group";
+
+/// Data Center pages by offset: each page starts this many items before the
+/// end of the previous one (content removed mid-listing shifts later items
+/// left), and the last id delivered drops the repeats.
+pub(crate) const DC_PAGE_OVERLAP: u64 = 5;
+
+/// Space keys asked for per page (v2 allows 250; v1 answers 200 at most).
+const SPACE_PAGE_SIZE: u32 = 200;
+
+/// Accounts asked for per bulk user lookup.
+pub(crate) const USER_BATCH: usize = 100;
 
 /// The Confluence REST calls of the connector. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -124,13 +129,11 @@ pub struct ConfluenceClient {
 }
 
 impl ConfluenceClient {
-    /// A client for `config` authenticating with `auth`.
-    pub fn new(config: &ConfluenceConfig, auth: ConfluenceAuth) -> Result<Self> {
-        let limit = RateLimit::per_second(config.requests_per_second)
-            .with_burst((config.requests_per_second * 2.0).ceil().max(1.0) as u32);
+    /// A client for `config` (validated) authenticating with `auth`.
+    pub(crate) fn new(config: &ConfluenceConfig, auth: SharedCredentials) -> Result<Self> {
         let http = HttpClient::builder("confluence", config.base_url.as_str())
-            .shared_credentials(auth.0)
-            .rate_limit(limit)
+            .options(&config.options, DEFAULT_RATE)
+            .shared_credentials(auth)
             .build()?;
         // v2 links are relative to the site root: `/wiki/api/v2/…`. Behind a
         // gateway (`https://api.atlassian.com/ex/confluence/<cloud id>/wiki`)
@@ -140,7 +143,7 @@ impl ConfluenceClient {
         let origin = format!("{}{prefix}", http.base_url().origin().ascii_serialization());
         Ok(Self {
             http,
-            deployment: config.deployment,
+            deployment: config.resolved_deployment(),
             origin,
         })
     }
@@ -155,22 +158,25 @@ impl ConfluenceClient {
         self.deployment
     }
 
+    pub(crate) fn cloud(&self) -> bool {
+        self.deployment == Deployment::Cloud
+    }
+
     /// A v2 link (relative to the site root) as an absolute URL.
     ///
     /// ```
     /// # fn main() -> connector_core::Result<()> {
-    /// use connector_confluence::{ConfluenceAuth, ConfluenceClient, ConfluenceConfig};
-    /// let config = ConfluenceConfig::new("https://acme.atlassian.net");
-    /// let client = ConfluenceClient::new(&config, ConfluenceAuth::bearer("t"))?;
+    /// use connector_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceConnector};
+    /// let wiki = ConfluenceConnector::new(ConfluenceConfig::new("https://acme.atlassian.net"), ConfluenceAuth::bearer("t"))?;
     /// assert_eq!(
-    ///     client.site_link("/wiki/api/v2/spaces/1/pages?cursor=abc"),
+    ///     wiki.client().site_link("/wiki/api/v2/spaces/1/pages?cursor=abc"),
     ///     "https://acme.atlassian.net/wiki/api/v2/spaces/1/pages?cursor=abc"
     /// );
     /// // Through the OAuth gateway, the site root is the path before /wiki.
-    /// let config = ConfluenceConfig::new("https://api.atlassian.com/ex/confluence/1a2b/wiki");
-    /// let client = ConfluenceClient::new(&config, ConfluenceAuth::bearer("t"))?;
+    /// let gateway = ConfluenceConfig::new("https://api.atlassian.com/ex/confluence/1a2b/wiki");
+    /// let wiki = ConfluenceConnector::new(gateway, ConfluenceAuth::bearer("t"))?;
     /// assert_eq!(
-    ///     client.site_link("/wiki/api/v2/pages?cursor=abc"),
+    ///     wiki.client().site_link("/wiki/api/v2/pages?cursor=abc"),
     ///     "https://api.atlassian.com/ex/confluence/1a2b/wiki/api/v2/pages?cursor=abc"
     /// );
     /// # Ok(()) }
@@ -203,103 +209,103 @@ impl ConfluenceClient {
     /// `GET /api/v2/spaces?keys=…` (cursor paging); Data Center:
     /// `GET /rest/api/space?spaceKey=…` (`start`/`limit`).
     pub async fn spaces(&self, keys: &[String]) -> Result<Vec<SpaceInfo>> {
-        let mut spaces = Vec::new();
-        match self.deployment {
-            Deployment::Cloud => {
-                let mut next: Option<String> = None;
-                for _ in 0..100_000 {
-                    let page = match &next {
-                        None => {
-                            let mut query = vec![("limit", "250".to_owned())];
-                            if !keys.is_empty() {
-                                query.push(("keys", keys.join(",")));
-                            }
-                            self.v2_page(self.http.get("/api/v2/spaces").query(&query))
-                                .await?
-                        }
-                        Some(link) => self.v2_page(self.http.get(&self.site_link(link))).await?,
-                    };
-                    for raw in page.results {
-                        if let Ok(s) = serde_json::from_value::<V2Space>(raw) {
-                            if s.key.is_empty() {
-                                continue;
-                            }
-                            spaces.push(SpaceInfo {
-                                name: s.name.unwrap_or_else(|| s.key.clone()),
-                                id: Some(s.id).filter(|id| !id.is_empty()),
-                                key: s.key,
-                            });
-                        }
-                    }
-                    match page.next {
-                        Some(link) if Some(&link) != next.as_ref() => next = Some(link),
-                        _ => break,
-                    }
-                }
-            }
-            Deployment::DataCenter => {
-                let mut start = 0u64;
-                loop {
-                    let mut query: Vec<(&str, String)> =
-                        vec![("start", start.to_string()), ("limit", "200".to_owned())];
-                    for key in keys {
-                        query.push(("spaceKey", key.clone()));
-                    }
-                    let page: ContentArray = self
-                        .http
-                        .get("/rest/api/space")
-                        .query(&query)
-                        .fetch_json()
-                        .await?;
-                    let fetched = page.results.len() as u64;
-                    for raw in page.results {
-                        if let Ok(s) = serde_json::from_value::<V1Space>(raw) {
-                            if s.key.is_empty() {
-                                continue;
-                            }
-                            spaces.push(SpaceInfo {
-                                name: s.name.unwrap_or_else(|| s.key.clone()),
-                                id: s.id,
-                                key: s.key,
-                            });
-                        }
-                    }
-                    if fetched == 0 || page.links.next.is_none() {
-                        break;
-                    }
-                    start += fetched;
-                }
-            }
-        }
-        Ok(spaces)
+        let client = self.clone();
+        let keys: Arc<[String]> = keys.into();
+        let pages = Pager::new("the space listing")
+            .read_ahead(0)
+            .ids(|r: &RawRecord| r.string_field("key"))
+            .pages(None, move |cursor| {
+                let (client, keys) = (client.clone(), keys.clone());
+                async move { client.spaces_page(&keys, cursor.as_ref()).await }
+            });
+        let all = collect_capped(pages, usize::MAX).await?;
+        Ok(all
+            .items
+            .iter()
+            .filter_map(|raw| {
+                let s: crate::model::V1Space = raw.decode().ok()?;
+                (!s.key.is_empty()).then(|| SpaceInfo {
+                    name: s.name.unwrap_or_else(|| s.key.clone()),
+                    id: s.id,
+                    key: s.key,
+                })
+            })
+            .collect())
     }
 
-    /// A page of v2 results: `_links.next`, or the `Link` header's `rel="next"`.
-    async fn v2_page(&self, request: connector_core::http::Request<'_>) -> Result<ListPage> {
-        let response: Response = request.send().await?;
-        let header_next = next_link(response.headers());
-        let page: MultiEntityResult = response.json().await?;
-        Ok(ListPage {
-            results: page.results,
-            next: page.links.next.or(header_next),
-            size: None,
-        })
+    async fn spaces_page(
+        &self,
+        keys: &[String],
+        cursor: Option<&PageCursor>,
+    ) -> Result<Page<RawRecord>> {
+        if self.cloud() {
+            let request = match cursor {
+                Some(PageCursor::Url(link)) => self.http.get(&self.site_link(link)),
+                None => {
+                    let mut query = vec![("limit", SPACE_PAGE_SIZE.to_string())];
+                    if !keys.is_empty() {
+                        query.push(("keys", keys.join(",")));
+                    }
+                    self.http.get("/api/v2/spaces").query(&query)
+                }
+                Some(other) => return Err(wrong_cursor(other)),
+            };
+            return self.v2_page(request).await;
+        }
+        let start = offset(cursor)?;
+        let mut query: Vec<(&str, String)> = vec![
+            ("start", start.to_string()),
+            ("limit", SPACE_PAGE_SIZE.to_string()),
+        ];
+        for key in keys {
+            query.push(("spaceKey", key.clone()));
+        }
+        let page = self
+            .v1_page(
+                self.http.get("/rest/api/space").query(&query),
+                "/rest/api/space",
+            )
+            .await?;
+        Ok(v1_offset_page(page, start, 0))
+    }
+
+    /// A page of v2 results: the records under `results`, the next page
+    /// from `_links.next`, else the `Link` header's `rel="next"`.
+    async fn v2_page(&self, request: Request<'_>) -> Result<Page<RawRecord>> {
+        let page = request.fetch_page("results").await?;
+        let next = links_next(&page.envelope).or(page.link_next);
+        Ok(Page::new(page.records, next.map(PageCursor::Url)))
+    }
+
+    /// A v1 answer: records under `results`, and the `_links` every v1
+    /// list carries (where its continuation is): an answer without them is
+    /// not a Confluence list.
+    async fn v1_page(&self, request: Request<'_>, shown: &str) -> Result<SplitPage> {
+        let page = request.fetch_page("results").await?;
+        if !page.envelope.get("_links").is_some_and(Value::is_object) {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                "the page is not the JSON expected: no `_links` (where the next page would be named)",
+            )
+            .with_request("GET", shown));
+        }
+        Ok(page)
     }
 
     /// One page of a space's pages or blog posts through v2
-    /// (`GET /api/v2/spaces/{id}/pages|blogposts`), sorted by id; `next` is
-    /// the link of a previous page, `None` for the first.
-    pub async fn list_v2(
+    /// (`GET /api/v2/spaces/{id}/pages|blogposts`), sorted by id; `cursor`
+    /// is the link of a previous page, `None` for the first.
+    pub(crate) async fn list_v2(
         &self,
         space_id: &str,
         kind: ContentKind,
-        next: Option<&str>,
+        cursor: Option<&PageCursor>,
         limit: u32,
         body: bool,
         archived: bool,
-    ) -> Result<ListPage> {
-        let request = match next {
-            Some(link) => self.http.get(&self.site_link(link)),
+    ) -> Result<Page<RawRecord>> {
+        let request = match cursor {
+            Some(PageCursor::Url(link)) => self.http.get(&self.site_link(link)),
             None => {
                 let mut query = vec![
                     ("limit", limit.to_string()),
@@ -313,24 +319,33 @@ impl ConfluenceClient {
                     query.push(("body-format", "storage".to_owned()));
                 }
                 self.http
-                    .get(&format!("/api/v2/spaces/{space_id}/{}", kind.collection()))
+                    .get(&format!(
+                        "/api/v2/spaces/{}/{}",
+                        segment(space_id)?,
+                        kind.collection()
+                    ))
                     .query(&query)
             }
+            Some(other) => return Err(wrong_cursor(other)),
         };
         self.v2_page(request).await
     }
 
     /// One page of a space's pages or blog posts through v1
-    /// (`GET /rest/api/content?spaceKey=…&type=…&start=…&limit=…`).
-    pub async fn list_v1(
+    /// (`GET /rest/api/content?spaceKey=…&type=…&start=…&limit=…`); the next
+    /// page starts `overlap` items before this one's end.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn list_v1(
         &self,
         space_key: &str,
         kind: ContentKind,
-        start: u64,
+        cursor: Option<&PageCursor>,
         limit: u32,
         expand: Option<&str>,
         archived: bool,
-    ) -> Result<ListPage> {
+        overlap: u64,
+    ) -> Result<Page<RawRecord>> {
+        let start = offset(cursor)?;
         let mut query = vec![
             ("spaceKey", space_key.to_owned()),
             ("type", kind.as_str().to_owned()),
@@ -344,132 +359,153 @@ impl ConfluenceClient {
         if let Some(expand) = expand {
             query.push(("expand", expand.to_owned()));
         }
-        let page: ContentArray = self
-            .http
-            .get("/rest/api/content")
-            .query(&query)
-            .fetch_json()
+        let page = self
+            .v1_page(
+                self.http.get("/rest/api/content").query(&query),
+                "/rest/api/content",
+            )
             .await?;
-        Ok(ListPage {
-            size: page.size.or(Some(page.results.len() as u64)),
-            results: page.results,
-            next: page.links.next,
-        })
+        Ok(v1_offset_page(page, start, overlap))
     }
 
     /// One page of a CQL search: Cloud `GET /rest/api/search` (results wrap
     /// the content: expansions are prefixed `content.`), Data Center
-    /// `GET /rest/api/content/search`. `next` is the `_links.next` of the
-    /// previous page.
-    pub async fn search(
+    /// `GET /rest/api/content/search`. The next page is the `_links.next`
+    /// the answer gives.
+    pub(crate) async fn search(
         &self,
         cql: &str,
-        next: Option<&str>,
+        cursor: Option<&PageCursor>,
         limit: u32,
         expand: &str,
-    ) -> Result<SearchPage> {
-        let request = match next {
-            Some(link) => self.http.get(link),
-            None => {
-                let path = match self.deployment {
-                    Deployment::Cloud => "/rest/api/search",
-                    Deployment::DataCenter => "/rest/api/content/search",
-                };
-                self.http.get(path).query(&[
-                    ("cql", cql.to_owned()),
-                    ("limit", limit.to_string()),
-                    ("expand", expand.to_owned()),
-                ])
-            }
+    ) -> Result<Page<RawRecord>> {
+        let path = if self.cloud() {
+            "/rest/api/search"
+        } else {
+            "/rest/api/content/search"
         };
-        request.fetch_json().await.map_err(|e| {
+        let request = match cursor {
+            Some(PageCursor::Url(link)) => self.http.get(link),
+            None => self.http.get(path).query(&[
+                ("cql", cql.to_owned()),
+                ("limit", limit.to_string()),
+                ("expand", expand.to_owned()),
+            ]),
+            Some(other) => return Err(wrong_cursor(other)),
+        };
+        let page = self.v1_page(request, path).await.map_err(|e| {
             if e.status() == Some(400) {
-                e.context("Confluence rejected the CQL search; check the --space keys")
+                e.context("Confluence rejected the CQL search; check the `spaces` keys")
             } else {
                 e
             }
-        })
+        })?;
+        let next = links_next(&page.envelope).filter(|_| !page.records.is_empty());
+        Ok(Page::new(page.records, next.map(PageCursor::Url)))
     }
 
     /// One page or blog post with its storage body through v2
     /// (`GET /api/v2/pages/{id}?body-format=storage`).
-    pub async fn content_v2(&self, kind: ContentKind, id: &str) -> Result<V2Content> {
+    pub(crate) async fn content_v2(&self, kind: ContentKind, id: &str) -> Result<V2Content> {
         self.http
-            .get(&format!("/api/v2/{}/{id}", kind.collection()))
+            .get(&format!("/api/v2/{}/{}", kind.collection(), segment(id)?))
             .query(&[("body-format", "storage")])
             .fetch_json()
             .await
     }
 
     /// One page or blog post with the v1 expansions (`GET /rest/api/content/{id}`).
-    pub async fn content_v1(&self, id: &str) -> Result<serde_json::Value> {
+    pub(crate) async fn content_v1(&self, id: &str) -> Result<Value> {
         self.http
-            .get(&format!("/rest/api/content/{id}"))
+            .get(&format!("/rest/api/content/{}", segment(id)?))
             .query(&[("expand", V1_EXPAND)])
             .fetch_json()
             .await
     }
 
-    /// Every footer comment of a page or blog post through v2
-    /// (`GET /api/v2/pages/{id}/footer-comments?body-format=storage`).
-    pub async fn footer_comments_v2(&self, kind: ContentKind, id: &str) -> Result<Vec<V2Comment>> {
-        let mut comments = Vec::new();
-        let mut next: Option<String> = None;
-        for _ in 0..10_000 {
-            let request = match &next {
-                None => self
-                    .http
-                    .get(&format!(
-                        "/api/v2/{}/{id}/footer-comments",
-                        kind.collection()
-                    ))
-                    .query(&[("body-format", "storage"), ("limit", "250")]),
-                Some(link) => self.http.get(&self.site_link(link)),
-            };
-            let page = self.v2_page(request).await?;
-            comments.extend(
-                page.results
-                    .into_iter()
-                    .filter_map(|raw| serde_json::from_value::<V2Comment>(raw).ok()),
-            );
-            match page.next {
-                Some(link) if Some(&link) != next.as_ref() => next = Some(link),
-                _ => break,
-            }
-        }
-        Ok(comments)
+    /// A page's footer comments, at most `cap`: v2
+    /// (`GET /api/v2/pages/{id}/footer-comments?body-format=storage`,
+    /// cursor links) on Cloud, v1
+    /// (`GET /rest/api/content/{id}/child/comment?location=footer`,
+    /// `start`/`limit`) on Data Center.
+    pub(crate) async fn footer_comments(
+        &self,
+        kind: ContentKind,
+        id: &str,
+        cap: usize,
+    ) -> Result<Capped<RawRecord>> {
+        let client = self.clone();
+        let path = if self.cloud() {
+            format!(
+                "/api/v2/{}/{}/footer-comments",
+                kind.collection(),
+                segment(id)?
+            )
+        } else {
+            format!("/rest/api/content/{}/child/comment", segment(id)?)
+        };
+        let pages = sub_pager(format!("the comments of {id}"), cap).pages(None, move |cursor| {
+            let (client, path) = (client.clone(), path.clone());
+            async move { client.comments_page(&path, cursor.as_ref()).await }
+        });
+        collect_capped(pages, cap).await
     }
 
-    /// Every footer comment through v1
-    /// (`GET /rest/api/content/{id}/child/comment?location=footer`), raw.
-    pub async fn footer_comments_v1(&self, id: &str) -> Result<Vec<serde_json::Value>> {
-        let mut comments = Vec::new();
-        let mut start = 0u64;
-        loop {
-            let page: ContentArray = self
-                .http
-                .get(&format!("/rest/api/content/{id}/child/comment"))
-                .query(&[
-                    ("location", "footer".to_owned()),
-                    ("expand", "body.storage,version,history".to_owned()),
-                    ("start", start.to_string()),
-                    ("limit", "100".to_owned()),
-                ])
-                .fetch_json()
-                .await?;
-            let fetched = page.results.len() as u64;
-            comments.extend(page.results);
-            if fetched == 0 || page.links.next.is_none() || comments.len() > 100_000 {
-                return Ok(comments);
-            }
-            start += fetched;
+    async fn comments_page(
+        &self,
+        path: &str,
+        cursor: Option<&PageCursor>,
+    ) -> Result<Page<RawRecord>> {
+        if self.cloud() {
+            let request = match cursor {
+                Some(PageCursor::Url(link)) => self.http.get(&self.site_link(link)),
+                None => self
+                    .http
+                    .get(path)
+                    .query(&[("body-format", "storage"), ("limit", "250")]),
+                Some(other) => return Err(wrong_cursor(other)),
+            };
+            return self.v2_page(request).await;
         }
+        let start = offset(cursor)?;
+        let request = self.http.get(path).query(&[
+            ("location", "footer".to_owned()),
+            ("expand", "body.storage,version,history".to_owned()),
+            ("start", start.to_string()),
+            ("limit", "100".to_owned()),
+        ]);
+        let page = self.v1_page(request, path).await?;
+        Ok(v1_offset_page(page, start, 0))
+    }
+
+    /// The rest of a v1 list an expansion cut short (attachments past the
+    /// 25 expanded, labels past 200), from its `_links.next` (base
+    /// relative), at most `cap` items.
+    pub(crate) async fn rest_of_v1_list(
+        &self,
+        what: String,
+        next: String,
+        cap: usize,
+    ) -> Result<Capped<RawRecord>> {
+        let client = self.clone();
+        let pages = sub_pager(what, cap).pages(Some(PageCursor::Url(next)), move |cursor| {
+            let client = client.clone();
+            async move {
+                let Some(PageCursor::Url(link)) = cursor else {
+                    return Ok(Page::last(Vec::new()));
+                };
+                let page = client.v1_page(client.http.get(&link), "a v1 list").await?;
+                let next = links_next(&page.envelope).filter(|_| !page.records.is_empty());
+                Ok(Page::new(page.records, next.map(PageCursor::Url)))
+            }
+        });
+        collect_capped(pages, cap).await
     }
 
     /// An attachment's bytes from its download link (relative to the base
     /// URL), refused over `cap`. Cloud redirects to its media host; the
     /// credentials do not follow the redirect.
-    pub async fn attachment(&self, download: &str, cap: u64) -> Result<Vec<u8>> {
+    pub(crate) async fn attachment(&self, download: &str, cap: u64) -> Result<Vec<u8>> {
         let bytes = self
             .http
             .get(download)
@@ -480,44 +516,88 @@ impl ConfluenceClient {
         Ok(bytes.to_vec())
     }
 
-    /// Display names of Cloud accounts (`GET /rest/api/user/bulk?accountId=a,b`),
-    /// as `(account id, name)` pairs.
-    pub async fn user_names(&self, account_ids: &[String]) -> Result<Vec<(String, String)>> {
-        let page: ContentArray = self
+    /// Display names of Cloud accounts (`GET /rest/api/user/bulk?accountId=a,b`,
+    /// at most [`USER_BATCH`] at once), as `(account id, name)` pairs.
+    pub(crate) async fn user_names(&self, account_ids: &[String]) -> Result<Vec<(String, String)>> {
+        let page = self
             .http
             .get("/rest/api/user/bulk")
             .query(&[
                 ("accountId", account_ids.join(",")),
                 ("limit", account_ids.len().clamp(1, 200).to_string()),
             ])
-            .fetch_json()
+            .fetch_page("results")
             .await?;
         Ok(page
-            .results
-            .into_iter()
+            .records
+            .iter()
             .filter_map(|raw| {
-                let user: V1User = serde_json::from_value(raw).ok()?;
+                let user: V1User = raw.decode().ok()?;
                 let id = user.account_id.clone()?;
                 Some((id, user.label()?))
             })
             .collect())
     }
 
-    /// The rest of a v1 list (attachments past the expanded ones), following
-    /// `_links.next` (base relative) from `next`.
-    pub async fn rest_of_v1_list(&self, mut next: String) -> Result<Vec<serde_json::Value>> {
-        let mut items = Vec::new();
-        for _ in 0..10_000 {
-            let page: ContentArray = self.http.get(&next).fetch_json().await?;
-            let fetched = page.results.len();
-            items.extend(page.results);
-            match page.links.next {
-                Some(link) if fetched > 0 && link != next => next = link,
-                _ => break,
-            }
-        }
-        Ok(items)
+    /// The display name of a Data Center user by user key
+    /// (`GET /rest/api/user?key=…`).
+    pub(crate) async fn user_by_key(&self, key: &str) -> Result<Option<String>> {
+        let user: V1User = self
+            .http
+            .get("/rest/api/user")
+            .query(&[("key", key)])
+            .fetch_json()
+            .await?;
+        Ok(user.label())
     }
+}
+
+/// A pager for a sub-listing of one parent: nothing fetched ahead (there
+/// are many parents at once), and a page cap past which the cap of items
+/// cannot be the reason to go on (a page that names a next one holds at
+/// least one item, or counts towards the empty-page limit).
+fn sub_pager(what: String, cap: usize) -> Pager<RawRecord> {
+    let max_pages = (cap as u64)
+        .saturating_add(u64::from(connector_core::paging::DEFAULT_MAX_EMPTY_PAGES))
+        .saturating_add(2);
+    Pager::new(what)
+        .read_ahead(0)
+        .max_pages(max_pages)
+        .ids(|r: &RawRecord| r.string_field("id"))
+}
+
+/// `_links.next` of a page's envelope.
+fn links_next(envelope: &Value) -> Option<String> {
+    envelope
+        .pointer("/_links/next")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// A v1 page at `start` as a pager page: more follow while it names a
+/// `_links.next` and has items; the next page starts `overlap` items before
+/// this one's end (always forward).
+fn v1_offset_page(page: SplitPage, start: u64, overlap: u64) -> Page<RawRecord> {
+    let fetched = page.records.len() as u64;
+    let next = (links_next(&page.envelope).is_some() && fetched > 0)
+        .then(|| PageCursor::Offset(start + fetched - overlap.min(fetched.saturating_sub(1))));
+    Page::new(page.records, next)
+}
+
+fn offset(cursor: Option<&PageCursor>) -> Result<u64> {
+    match cursor {
+        None => Ok(0),
+        Some(PageCursor::Offset(start)) => Ok(*start),
+        Some(other) => Err(wrong_cursor(other)),
+    }
+}
+
+fn wrong_cursor(cursor: &PageCursor) -> Error {
+    Error::new(
+        ErrorKind::Other,
+        format!("a {cursor:?} cannot continue this Confluence listing"),
+    )
 }
 
 /// A listing request for a space failed: say which space, keep the kind
@@ -545,5 +625,32 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
         assert_eq!(ContentKind::parse("comment"), None);
+    }
+
+    #[test]
+    fn offset_pages_overlap_but_always_move_forward() {
+        let page = |n: usize, next: bool| {
+            let records: Vec<String> = (0..n).map(|i| format!("{{\"id\": {i}}}")).collect();
+            let links = if next {
+                r#"{"next": "/rest/api/content?start=x"}"#
+            } else {
+                "{}"
+            };
+            let body = format!(
+                r#"{{"results": [{}], "_links": {links}}}"#,
+                records.join(",")
+            );
+            connector_core::json::split_page(body.as_bytes(), "results").unwrap()
+        };
+        assert_eq!(
+            v1_offset_page(page(100, true), 200, 5).next,
+            Some(PageCursor::Offset(295))
+        );
+        assert_eq!(
+            v1_offset_page(page(1, true), 200, 5).next,
+            Some(PageCursor::Offset(201))
+        );
+        assert_eq!(v1_offset_page(page(0, true), 200, 5).next, None);
+        assert_eq!(v1_offset_page(page(100, false), 200, 5).next, None);
     }
 }

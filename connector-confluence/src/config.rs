@@ -1,50 +1,31 @@
-//! What to sync and how to reach it: [`ConfluenceConfig`], checked once by
+//! What to sync and how to reach it: [`ConfluenceConfig`], a serde shape a
+//! host reads from JSON or TOML, checked once by
 //! [`ConfluenceConnector::new`](crate::ConfluenceConnector::new).
 
-use chrono_tz::Tz;
+use connector_core::credentials::StaticAuth;
+use connector_core::deployment::Deployment;
+use connector_core::options::SourceOptions;
+use connector_core::zone::TimeZoneName;
 use connector_core::{Error, Result};
+use serde::{Deserialize, Serialize};
 
-/// Which Confluence answers at the base URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deployment {
-    /// Confluence Cloud (`*.atlassian.net`, base `…/wiki`): REST v2 for
-    /// listings, v1 CQL search for changes.
-    Cloud,
-    /// Confluence Data Center / Server: REST v1 (`/rest/api/content`,
-    /// `start`/`limit` paging, CQL through `/rest/api/content/search`).
-    DataCenter,
-}
+/// Hosts of Atlassian's cloud: a site (`*.atlassian.net`) or the OAuth 2.0
+/// gateway (`api.atlassian.com`).
+pub(crate) const CLOUD_HOSTS: &[&str] = &[".atlassian.net", "api.atlassian.com"];
 
-impl Deployment {
-    /// Cloud for `*.atlassian.net` and `api.atlassian.com` (OAuth), Data
-    /// Center otherwise.
-    ///
-    /// ```
-    /// use connector_confluence::Deployment;
-    /// assert_eq!(Deployment::detect("https://acme.atlassian.net/wiki"), Deployment::Cloud);
-    /// assert_eq!(Deployment::detect("https://wiki.acme.com"), Deployment::DataCenter);
-    /// ```
-    pub fn detect(base_url: &str) -> Self {
-        let host = host_of(base_url);
-        if host.ends_with(".atlassian.net") || host == "api.atlassian.com" {
-            Deployment::Cloud
-        } else {
-            Deployment::DataCenter
-        }
-    }
-}
+/// Requests per second a sync starts at when `options.rate` is unset; the
+/// rate control grows it while the site answers and cuts it when the site
+/// throttles or reports its budget running low, so this never caps a site
+/// with room to spare.
+pub(crate) const DEFAULT_RATE: f64 = 10_000.0;
 
-fn host_of(url: &str) -> String {
-    url.split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or(url)
-        .split(['/', ':', '?', '#'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
-}
+/// Documents of one listing page finished at once (their missing bodies,
+/// comments, attachments) when `options.concurrency` is unset.
+pub(crate) const DEFAULT_CONCURRENCY: usize = 8;
 
 /// Settings of a [`ConfluenceConnector`](crate::ConfluenceConnector).
+///
+/// Built in code:
 ///
 /// ```
 /// use connector_confluence::{ConfluenceConfig, Deployment};
@@ -53,71 +34,175 @@ fn host_of(url: &str) -> String {
 ///     .space("ENG")
 ///     .space("OPS")
 ///     .footer_comments(true);
-/// assert_eq!(config.deployment, Deployment::Cloud);
-/// // Cloud's REST API lives under /wiki.
-/// assert_eq!(config.base_url, "https://acme.atlassian.net/wiki");
+/// assert_eq!(config.resolved_deployment(), Deployment::Cloud);
 /// ```
-#[derive(Debug, Clone)]
+///
+/// or read from configuration (unknown fields are refused; secrets are
+/// never written back out):
+///
+/// ```
+/// use connector_confluence::{ConfluenceConfig, Deployment};
+///
+/// let config: ConfluenceConfig = serde_json::from_value(serde_json::json!({
+///     "base_url": "https://wiki.acme.com/confluence",
+///     "deployment": "data_center",
+///     "credentials": {"token": "personal-access-token"},
+///     "spaces": ["ENG", "OPS"],
+///     "footer_comments": true,
+///     "max_comments": 500,
+///     "time_zone": "Europe/Berlin",
+///     "options": {"rate": 20.0, "concurrency": 4}
+/// }))?;
+/// assert_eq!(config.resolved_deployment(), Deployment::DataCenter);
+/// assert_eq!(config.options.rate, Some(20.0));
+/// assert!(!serde_json::to_string(&config)?.contains("personal-access-token"));
+/// // A Cloud site on its own domain: the host says nothing, the field does.
+/// let custom: ConfluenceConfig = serde_json::from_value(serde_json::json!({
+///     "url": "https://wiki.acme.com", "deployment": "cloud"
+/// }))?;
+/// assert_eq!(custom.resolved_deployment(), Deployment::Cloud);
+/// let typo = serde_json::from_value::<ConfluenceConfig>(serde_json::json!({
+///     "base_url": "https://acme.atlassian.net", "space": ["ENG"]
+/// }));
+/// assert!(typo.unwrap_err().to_string().contains("unknown field `space`"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ConfluenceConfig {
-    /// Base URL of the site: `https://acme.atlassian.net/wiki` (Cloud; `/wiki`
-    /// is added when missing), `https://wiki.acme.com[/context]` (Data Center).
+    /// Base URL of the site: `https://acme.atlassian.net[/wiki]` (Cloud;
+    /// `/wiki` is added when missing), `https://wiki.acme.com[/context]`
+    /// (Data Center), or for OAuth 2.0
+    /// `https://api.atlassian.com/ex/confluence/<cloud id>/wiki`.
+    #[serde(alias = "url")]
     pub base_url: String,
-    /// Cloud or Data Center; detected from the URL, override when wrong.
-    pub deployment: Deployment,
+    /// Cloud or Data Center; unset: Cloud for `*.atlassian.net` and
+    /// `api.atlassian.com`, Data Center otherwise. Set it for a Cloud site
+    /// on a custom domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<Deployment>,
+    /// Who signs in: `{"email", "api_token"}` (Cloud), `{"token"}` (a Data
+    /// Center personal access token or an OAuth 2.0 access token). Unset:
+    /// give them to [`ConfluenceConnector::new`](crate::ConfluenceConnector::new).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<StaticAuth>,
     /// Space keys to sync; empty means every space the user can see.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spaces: Vec<String>,
     /// Blog posts as well as pages (default true).
+    #[serde(default = "yes")]
     pub blog_posts: bool,
-    /// Footer comments as sections of their page (one request per page; default false).
+    /// Footer comments as sections of their page (one request more per
+    /// page; default false).
+    #[serde(default)]
     pub footer_comments: bool,
     /// Archived pages as well as current ones (default false).
+    #[serde(default)]
     pub archived: bool,
-    /// Items per listing page (Cloud v2 allows up to 250; Data Center caps it server-side).
+    /// Items per listing page, 1–250 (default 250; Data Center may cap it
+    /// lower server-side).
+    #[serde(default = "default_page_size")]
     pub page_size: u32,
-    /// Results per CQL search page (bodies are expanded, keep it modest).
+    /// Results per CQL search page, 1–250 (default 50: bodies are expanded).
+    #[serde(default = "default_search_page_size")]
     pub search_page_size: u32,
-    /// Time zone CQL dates are read in; fetched from `/rest/api/user/current` when unset.
-    pub time_zone: Option<Tz>,
-    /// Requests per second (GCRA quota); bursts up to twice that.
-    pub requests_per_second: f64,
-    /// Download attachments of at most this many bytes each with their page
-    /// (default `None`: attachments are listed without bytes).
-    pub attachment_max_bytes: Option<u64>,
+    /// Footer comments read per page at most (default 1 000); past it the
+    /// document's `truncated` metadata says `comments`.
+    #[serde(default = "default_max_comments")]
+    pub max_comments: usize,
+    /// Attachments listed per page at most (default 1 000); past it
+    /// `truncated` says `attachments`.
+    #[serde(default = "default_max_attachments")]
+    pub max_attachments: usize,
+    /// Labels read per page at most (default 1 000); past it `truncated`
+    /// says `labels`.
+    #[serde(default = "default_max_labels")]
+    pub max_labels: usize,
+    /// The IANA zone CQL dates are read in (`Europe/Berlin`). Unset: the
+    /// user's zone from `/rest/api/user/current`; when Confluence does not
+    /// say, change searches are widened by 14 hours each way and filtered
+    /// exactly, so no change is missed.
+    #[serde(default, with = "zone_name", skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<TimeZoneName>,
     /// The site URL people open (`https://acme.atlassian.net/wiki`) when the
-    /// API is reached through a gateway (`https://api.atlassian.com/ex/confluence/<cloud id>/wiki`
-    /// for OAuth 2.0): document links and ids are built from it. Default: `base_url`.
+    /// API is reached through a gateway (OAuth 2.0): document links and ids
+    /// are built from it. Default: `base_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_url: Option<String>,
+    /// Rate, concurrency, retry, timeouts, attachment bytes, TLS roots, proxy.
+    #[serde(default)]
+    pub options: SourceOptions,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_page_size() -> u32 {
+    250
+}
+
+fn default_search_page_size() -> u32 {
+    50
+}
+
+fn default_max_comments() -> usize {
+    1_000
+}
+
+fn default_max_attachments() -> usize {
+    1_000
+}
+
+fn default_max_labels() -> usize {
+    1_000
+}
+
+/// A zone as its IANA name in configuration.
+mod zone_name {
+    use connector_core::zone::{TimeZoneName, parse_zone};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        zone: &Option<TimeZoneName>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match zone {
+            Some(zone) => s.serialize_str(zone.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<TimeZoneName>, D::Error> {
+        let name = String::deserialize(d)?;
+        parse_zone(&name, "time_zone")
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(e.message()))
+    }
 }
 
 impl ConfluenceConfig {
     /// Defaults for the site at `base_url`.
     pub fn new(base_url: impl Into<String>) -> Self {
-        let raw = base_url.into();
-        let mut base_url = raw.trim().trim_end_matches('/').to_owned();
-        let deployment = Deployment::detect(&base_url);
-        if deployment == Deployment::Cloud && host_of(&base_url).ends_with(".atlassian.net") {
-            let has_path = base_url
-                .split_once("://")
-                .map(|(_, rest)| rest.contains('/'))
-                .unwrap_or(false);
-            if !has_path {
-                base_url.push_str("/wiki");
-            }
-        }
         Self {
-            base_url,
-            deployment,
+            base_url: base_url.into(),
+            deployment: None,
+            credentials: None,
             spaces: Vec::new(),
             blog_posts: true,
             footer_comments: false,
             archived: false,
-            page_size: 250,
-            search_page_size: 50,
+            page_size: default_page_size(),
+            search_page_size: default_search_page_size(),
+            max_comments: default_max_comments(),
+            max_attachments: default_max_attachments(),
+            max_labels: default_max_labels(),
             time_zone: None,
-            requests_per_second: 10.0,
             web_url: None,
-            attachment_max_bytes: None,
+            options: SourceOptions::default(),
         }
     }
 
@@ -127,9 +212,15 @@ impl ConfluenceConfig {
         self
     }
 
+    /// Sign in with these credentials.
+    pub fn credentials(mut self, credentials: StaticAuth) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
     /// Override the deployment detected from the URL.
     pub fn deployment(mut self, deployment: Deployment) -> Self {
-        self.deployment = deployment;
+        self.deployment = Some(deployment);
         self
     }
 
@@ -163,22 +254,41 @@ impl ConfluenceConfig {
         self
     }
 
+    /// Read at most `max` footer comments per page.
+    pub fn max_comments(mut self, max: usize) -> Self {
+        self.max_comments = max;
+        self
+    }
+
+    /// List at most `max` attachments per page.
+    pub fn max_attachments(mut self, max: usize) -> Self {
+        self.max_attachments = max;
+        self
+    }
+
     /// Override the time zone CQL dates are read in.
-    pub fn time_zone(mut self, tz: Tz) -> Self {
+    pub fn time_zone(mut self, tz: TimeZoneName) -> Self {
         self.time_zone = Some(tz);
         self
     }
 
-    /// Set the request quota.
-    pub fn requests_per_second(mut self, rps: f64) -> Self {
-        self.requests_per_second = rps;
+    /// Replace the shared options (rate, concurrency, retry, …).
+    pub fn options(mut self, options: SourceOptions) -> Self {
+        self.options = options;
         self
     }
 
-    /// Download attachments of at most `max_bytes` each with their page;
-    /// larger ones stay listed without bytes.
+    /// Shorthand for `options.rate`: the request rate ceiling.
+    pub fn requests_per_second(mut self, rps: f64) -> Self {
+        self.options.rate = Some(rps);
+        self
+    }
+
+    /// Shorthand for `options.attachment_max_bytes`: download attachments
+    /// of at most `max_bytes` each with their page; larger ones stay listed
+    /// without bytes.
     pub fn attachment_bytes(mut self, max_bytes: u64) -> Self {
-        self.attachment_max_bytes = Some(max_bytes);
+        self.options.attachment_max_bytes = Some(max_bytes);
         self
     }
 
@@ -188,37 +298,67 @@ impl ConfluenceConfig {
     /// use connector_confluence::{ConfluenceConfig, Deployment};
     /// let config = ConfluenceConfig::new("https://api.atlassian.com/ex/confluence/1a2b/wiki")
     ///     .web_url("https://acme.atlassian.net/wiki");
-    /// assert_eq!(config.deployment, Deployment::Cloud);
+    /// assert_eq!(config.resolved_deployment(), Deployment::Cloud);
     /// ```
     pub fn web_url(mut self, url: impl Into<String>) -> Self {
-        self.web_url = Some(url.into().trim().trim_end_matches('/').to_owned());
+        self.web_url = Some(url.into());
         self
     }
 
+    /// The deployment: configured, or detected from the URL's host.
+    pub fn resolved_deployment(&self) -> Deployment {
+        self.deployment
+            .unwrap_or_else(|| Deployment::detect(&self.base_url, CLOUD_HOSTS))
+    }
+
+    /// Check every field; errors name the field and the fix. Cloud's REST
+    /// API lives under `/wiki`: a bare `*.atlassian.net` URL gets it.
     pub(crate) fn validated(mut self) -> Result<Self> {
-        for key in &self.spaces {
+        self.base_url = self.base_url.trim().trim_end_matches('/').to_owned();
+        let url = connector_core::url::check_base_url("base_url", &self.base_url)?;
+        let atlassian_site = url
+            .host_str()
+            .is_some_and(|h| h.to_ascii_lowercase().ends_with(".atlassian.net"));
+        if atlassian_site && url.path().trim_end_matches('/').is_empty() {
+            self.base_url.push_str("/wiki");
+        }
+        if let Some(web) = &mut self.web_url {
+            *web = web.trim().trim_end_matches('/').to_owned();
+            connector_core::url::check_base_url("web_url", web)?;
+        }
+        for (i, key) in self.spaces.iter().enumerate() {
             if !valid_space_key(key) {
                 return Err(Error::config(format!(
-                    "--space {key:?} is not a Confluence space key (letters, digits, _ and ~ for personal spaces, e.g. ENG)"
+                    "spaces[{i}]: {key:?} is not a Confluence space key (letters, digits, _ and ~ for personal spaces, e.g. ENG)"
                 )));
             }
         }
         let mut seen = std::collections::BTreeSet::new();
         self.spaces.retain(|k| seen.insert(k.clone()));
-        if let Some(web) = &self.web_url {
-            connector_core::url::check_base_url("web URL", web)?;
+        for (name, value) in [
+            ("page_size", self.page_size),
+            ("search_page_size", self.search_page_size),
+        ] {
+            if !(1..=250).contains(&value) {
+                return Err(Error::config(format!(
+                    "{name} must be between 1 and 250 (it is {value})"
+                )));
+            }
         }
-        if !(1..=250).contains(&self.page_size) {
-            return Err(Error::config("page_size must be between 1 and 250"));
+        for (name, value, what) in [
+            ("max_comments", self.max_comments, "comments"),
+            ("max_attachments", self.max_attachments, "attachments"),
+            ("max_labels", self.max_labels, "labels"),
+        ] {
+            if value == 0 {
+                return Err(Error::config(format!(
+                    "{name} must be at least 1 ({what} past it are cut and reported in `truncated`)"
+                )));
+            }
         }
-        if !(1..=250).contains(&self.search_page_size) {
-            return Err(Error::config("search_page_size must be between 1 and 250"));
-        }
-        if !(self.requests_per_second.is_finite() && self.requests_per_second > 0.0) {
-            return Err(Error::config(
-                "--rate must be a positive number of requests per second",
-            ));
-        }
+        self.options
+            .validate()
+            .map_err(|e| Error::config(format!("options.{}", e.message())))?;
         Ok(self)
     }
 }
@@ -243,42 +383,70 @@ mod tests {
 
     #[test]
     fn detects_deployment_and_adds_wiki() {
-        let c = ConfluenceConfig::new("https://ACME.atlassian.net/");
-        assert_eq!(c.deployment, Deployment::Cloud);
+        let c = ConfluenceConfig::new("https://ACME.atlassian.net/")
+            .validated()
+            .unwrap();
+        assert_eq!(c.resolved_deployment(), Deployment::Cloud);
         assert_eq!(c.base_url, "https://ACME.atlassian.net/wiki");
-        let c = ConfluenceConfig::new("https://acme.atlassian.net/wiki/");
+        let c = ConfluenceConfig::new("https://acme.atlassian.net/wiki/")
+            .validated()
+            .unwrap();
         assert_eq!(c.base_url, "https://acme.atlassian.net/wiki");
-        let c = ConfluenceConfig::new("https://wiki.acme.com/confluence");
-        assert_eq!(c.deployment, Deployment::DataCenter);
+        let c = ConfluenceConfig::new("https://wiki.acme.com/confluence")
+            .validated()
+            .unwrap();
+        assert_eq!(c.resolved_deployment(), Deployment::DataCenter);
         assert_eq!(c.base_url, "https://wiki.acme.com/confluence");
         let c = ConfluenceConfig::new("http://127.0.0.1:8090");
-        assert_eq!(c.deployment, Deployment::DataCenter);
+        assert_eq!(c.resolved_deployment(), Deployment::DataCenter);
+        // The request would go to 127.0.0.1: not Atlassian's cloud.
+        let tricked = ConfluenceConfig::new("http://127.0.0.1\\.atlassian.net");
+        assert_eq!(tricked.resolved_deployment(), Deployment::DataCenter);
+        let forced = ConfluenceConfig::new("https://wiki.acme.com").deployment(Deployment::Cloud);
+        assert_eq!(forced.resolved_deployment(), Deployment::Cloud);
     }
 
     #[test]
-    fn space_keys_are_checked() {
-        assert!(
-            ConfluenceConfig::new("https://x.atlassian.net")
-                .space("ENG")
-                .validated()
-                .is_ok()
-        );
-        assert!(
-            ConfluenceConfig::new("https://x.atlassian.net")
-                .space("~mia")
-                .validated()
-                .is_ok()
-        );
-        let err = ConfluenceConfig::new("https://x.atlassian.net")
-            .space("ENG\") OR (")
-            .validated()
-            .unwrap_err();
-        assert!(err.to_string().contains("--space"));
-        assert!(
-            ConfluenceConfig::new("https://x.atlassian.net")
-                .page_size(251)
-                .validated()
-                .is_err()
-        );
+    fn errors_name_the_config_field() {
+        let site = || ConfluenceConfig::new("https://x.atlassian.net");
+        let cases = [
+            (site().space("ENG").space("ENG\") OR ("), "spaces[1]"),
+            (ConfluenceConfig::new("http://wiki.example.com"), "base_url"),
+            (site().web_url("ftp://x"), "web_url"),
+            (site().page_size(251), "page_size"),
+            (site().search_page_size(0), "search_page_size"),
+            (site().max_comments(0), "max_comments"),
+            (site().max_attachments(0), "max_attachments"),
+            (site().requests_per_second(-1.0), "options.rate"),
+        ];
+        for (config, field) in cases {
+            let err = config.validated().unwrap_err().to_string();
+            assert!(err.contains(field), "{field}: {err}");
+            assert!(!err.contains("--"), "names a flag, not a field: {err}");
+        }
+        assert!(site().space("~mia").validated().is_ok());
+    }
+
+    #[test]
+    fn serde_round_trip_keeps_fields_and_drops_secrets() {
+        let config: ConfluenceConfig = serde_json::from_value(serde_json::json!({
+            "url": "https://acme.atlassian.net",
+            "credentials": {"email": "me@acme.com", "api_token": "s3cret"},
+            "time_zone": "America/New_York",
+            "page_size": 50
+        }))
+        .unwrap();
+        assert_eq!(config.page_size, 50);
+        assert_eq!(config.max_comments, 1_000);
+        assert!(config.blog_posts);
+        let text = serde_json::to_string(&config).unwrap();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("America/New_York"), "{text}");
+        let err = serde_json::from_value::<ConfluenceConfig>(serde_json::json!({
+            "base_url": "https://acme.atlassian.net", "time_zone": "Mars/Olympus"
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("time_zone"), "{err}");
     }
 }

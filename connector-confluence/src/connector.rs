@@ -4,43 +4,24 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use chrono_tz::Tz;
 use futures::stream::{self, StreamExt};
-use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
+use connector_core::credentials::SharedCredentials;
+use connector_core::zone::{Zone, parse_zone};
 use connector_core::{
-    AvailableOptions, Checkpoint, CheckpointedConnector, Connector, ItemStream, LoadConnector,
-    OptionChoice, PollConnector, Result, SlimConnector, SlimStream, TimeWindow,
+    AvailableOptions, Checkpoint, CheckpointedConnector, Connector, Error, ItemStream,
+    LoadConnector, OptionChoice, PollConnector, Result, SlimConnector, SlimStream, SourceMetrics,
+    TimeWindow,
 };
 
+use crate::checkpoint::ConfluenceCheckpoint;
 use crate::client::{ConfluenceAuth, ConfluenceClient};
-use crate::config::ConfluenceConfig;
+use crate::config::{ConfluenceConfig, DEFAULT_CONCURRENCY};
 use crate::convert::Site;
-use crate::cql;
-use crate::listing::{self, ListingPosition, Reader};
-use crate::search::{self, ChangesPosition};
-
-/// Where a Confluence stream resumes: a position in the full listing (a
-/// full sync) or in the change search (an incremental window).
-///
-/// ```
-/// use connector_confluence::{ConfluenceCheckpoint, ContentKind, ListingPosition};
-/// let cp = ConfluenceCheckpoint::Listing(ListingPosition {
-///     space: 1, space_key: "OPS".into(), kind: ContentKind::BlogPost,
-///     cursor: Some("/wiki/api/v2/spaces/2/blogposts?cursor=abc".into()), start: 0, last_id: Some("98".into()),
-/// });
-/// let json = serde_json::to_string(&cp).unwrap();
-/// assert!(json.starts_with(r#"{"mode":"listing","space":1,"space_key":"OPS","kind":"blogpost""#), "{json}");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case")]
-pub enum ConfluenceCheckpoint {
-    /// The next listing page of a full sync.
-    Listing(ListingPosition),
-    /// The last change delivered by a window search.
-    Changes(ChangesPosition),
-}
+use crate::people::People;
+use crate::reader::Reader;
+use crate::{listing, search, slim, spaces};
 
 /// Confluence Cloud or Data Center as a source: every page and blog post in
 /// scope as a document, incrementally and resumably.
@@ -66,10 +47,9 @@ pub enum ConfluenceCheckpoint {
 #[derive(Clone)]
 pub struct ConfluenceConnector {
     client: ConfluenceClient,
-    config: ConfluenceConfig,
+    config: Arc<ConfluenceConfig>,
     site: Site,
-    zone: Arc<OnceCell<Tz>>,
-    names: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    zone: Arc<OnceCell<Zone>>,
 }
 
 impl std::fmt::Debug for ConfluenceConnector {
@@ -82,29 +62,64 @@ impl std::fmt::Debug for ConfluenceConnector {
 
 impl ConfluenceConnector {
     /// A connector for `config`, authenticating with `auth`. Checks the
-    /// configuration (URL, space keys, quota) without contacting Confluence.
+    /// configuration (URL, space keys, options) without contacting
+    /// Confluence; `config.credentials` is ignored.
     ///
     /// ```
     /// use connector_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceConnector};
     /// let bad = ConfluenceConnector::new(ConfluenceConfig::new("http://wiki.acme.com"), ConfluenceAuth::bearer("t"));
-    /// assert!(bad.unwrap_err().to_string().contains("https://"));
+    /// let err = bad.unwrap_err().to_string();
+    /// assert!(err.contains("base_url") && err.contains("https://"), "{err}");
     /// ```
     pub fn new(config: ConfluenceConfig, auth: ConfluenceAuth) -> Result<Self> {
+        Self::with_credentials(config, auth.0)
+    }
+
+    /// A connector for `config`, signing in with its `credentials` — the
+    /// way a host builds one from stored configuration.
+    ///
+    /// ```
+    /// use connector_confluence::{ConfluenceConfig, ConfluenceConnector};
+    /// let config: ConfluenceConfig = serde_json::from_value(serde_json::json!({
+    ///     "base_url": "https://acme.atlassian.net",
+    ///     "credentials": {"email": "me@acme.com", "api_token": "t0k"},
+    ///     "spaces": ["ENG"]
+    /// })).unwrap();
+    /// assert!(ConfluenceConnector::from_config(config).is_ok());
+    /// ```
+    pub fn from_config(config: ConfluenceConfig) -> Result<Self> {
+        let credentials = config
+            .credentials
+            .as_ref()
+            .ok_or_else(|| {
+                Error::config(
+                    "credentials: set {\"email\", \"api_token\"} (Cloud) or {\"token\"} (Data Center personal access token), or use ConfluenceConnector::new",
+                )
+            })?
+            .provider();
+        Self::with_credentials(config, credentials)
+    }
+
+    /// A connector for `config` signing in with any credential provider
+    /// (an OAuth 2.0 refresh-token flow, say).
+    pub fn with_credentials(
+        config: ConfluenceConfig,
+        credentials: SharedCredentials,
+    ) -> Result<Self> {
         let config = config.validated()?;
-        let client = ConfluenceClient::new(&config, auth)?;
+        let client = ConfluenceClient::new(&config, credentials)?;
         let zone = Arc::new(OnceCell::new());
         if let Some(tz) = config.time_zone {
-            let _ = zone.set(tz);
+            let _ = zone.set(Zone::Known(tz));
         }
         Ok(Self {
             site: Site::new(
                 config.web_url.as_deref().unwrap_or(&config.base_url),
-                config.deployment,
+                config.resolved_deployment(),
             ),
             client,
-            config,
+            config: Arc::new(config),
             zone,
-            names: Arc::default(),
         })
     }
 
@@ -119,37 +134,36 @@ impl ConfluenceConnector {
     }
 
     /// The zone CQL dates are read in: configured, or the user's from
-    /// `/rest/api/user/current` (UTC when Confluence does not say).
-    async fn zone(&self) -> Result<Tz> {
+    /// `/rest/api/user/current`; unknown when Confluence does not say (the
+    /// search then widens its bounds so nothing is missed).
+    async fn zone(&self) -> Result<Zone> {
         self.zone
             .get_or_try_init(|| async {
                 let me = self.client.current_user().await?;
-                match me.time_zone.as_deref().filter(|z| !z.is_empty()) {
-                    Some(name) => cql::parse_zone(name),
-                    None => {
-                        tracing::warn!(
-                            "Confluence did not say the user's time zone; reading CQL dates as UTC"
-                        );
-                        Ok(chrono_tz::UTC)
-                    }
-                }
+                Ok(user_zone(me.time_zone.as_deref()))
             })
             .await
             .copied()
     }
 
-    fn reader(&self) -> Reader {
-        Reader {
+    /// A reader for one stream (its people cache lives as long as the sync).
+    fn reader(&self) -> Arc<Reader> {
+        let config = &self.config;
+        Arc::new(Reader {
             client: self.client.clone(),
             site: self.site.clone(),
-            page_size: self.config.page_size,
-            search_page_size: self.config.search_page_size,
-            blog_posts: self.config.blog_posts,
-            footer_comments: self.config.footer_comments,
-            archived: self.config.archived,
-            attachment_max_bytes: self.config.attachment_max_bytes,
-            names: self.names.clone(),
-        }
+            page_size: config.page_size,
+            search_page_size: config.search_page_size,
+            blog_posts: config.blog_posts,
+            footer_comments: config.footer_comments,
+            archived: config.archived,
+            attachment_max_bytes: config.options.attachment_max_bytes,
+            max_comments: config.max_comments,
+            max_attachments: config.max_attachments,
+            max_labels: config.max_labels,
+            concurrency: config.options.concurrency_or(DEFAULT_CONCURRENCY),
+            people: People::new(self.client.clone()),
+        })
     }
 
     fn items(&self, window: TimeWindow, from: Option<ConfluenceCheckpoint>) -> ItemStream<'static> {
@@ -158,30 +172,49 @@ impl ConfluenceConnector {
                 Some(ConfluenceCheckpoint::Listing(p)) => Some(p),
                 _ => None,
             };
-            return listing::documents(self.reader(), self.config.spaces.clone(), from, |p| {
-                Checkpoint::new(&ConfluenceCheckpoint::Listing(p.clone()))
-            });
+            return listing::documents(self.reader(), self.config.spaces.clone(), from);
         }
         let from = match from {
-            Some(ConfluenceCheckpoint::Changes(p)) => p,
-            _ => ChangesPosition::default(),
+            Some(ConfluenceCheckpoint::Changes(mark)) => mark,
+            _ => Default::default(),
         };
         let this = self.clone();
         stream::once(async move {
             match this.zone().await {
-                Ok(tz) => search::changes(
+                Ok(zone) => search::changes(
                     this.reader(),
                     this.config.spaces.clone(),
-                    tz,
+                    zone,
                     window,
                     from,
-                    |p| Checkpoint::new(&ConfluenceCheckpoint::Changes(p.clone())),
                 ),
                 Err(e) => stream::iter(vec![Err(e)]).boxed(),
             }
         })
         .flatten()
         .boxed()
+    }
+}
+
+/// The zone a user's profile names; unknown (and said so) when it names
+/// none or one this build does not know.
+fn user_zone(name: Option<&str>) -> Zone {
+    match name.filter(|z| !z.trim().is_empty()) {
+        Some(name) => match parse_zone(name, "the user's timeZone from /rest/api/user/current") {
+            Ok(tz) => Zone::Known(tz),
+            Err(e) => {
+                tracing::warn!(
+                    "{e}; widening searches to cover every zone (set `time_zone` to avoid it)"
+                );
+                Zone::Unknown
+            }
+        },
+        None => {
+            tracing::warn!(
+                "Confluence did not say the user's time zone; widening searches to cover every zone (set `time_zone` to avoid it)"
+            );
+            Zone::Unknown
+        }
     }
 }
 
@@ -196,17 +229,19 @@ impl Connector for ConfluenceConnector {
     async fn validate(&self) -> Result<AvailableOptions> {
         let me = self.client.current_user().await?;
         if self.config.time_zone.is_none() {
-            if let Some(tz) = me.time_zone.as_deref().and_then(|z| z.parse::<Tz>().ok()) {
-                let _ = self.zone.set(tz);
-            }
+            let _ = self.zone.set(user_zone(me.time_zone.as_deref()));
         }
         let visible = self.client.spaces(&[]).await?;
-        listing::check_spaces(visible.clone(), &self.config.spaces, &self.client)?;
+        spaces::check(visible.clone(), &self.config.spaces, &self.client)?;
         let choices = visible
             .into_iter()
             .map(|s| OptionChoice::new(s.key, s.name))
             .collect();
         Ok(AvailableOptions::default().with("spaces", choices))
+    }
+
+    fn metrics(&self) -> Option<SourceMetrics> {
+        Some(self.client.http().counters())
     }
 
     fn as_load(&self) -> Option<&dyn LoadConnector> {
@@ -249,27 +284,6 @@ impl CheckpointedConnector for ConfluenceConnector {
 
 impl SlimConnector for ConfluenceConnector {
     fn slim(&self) -> SlimStream<'_> {
-        listing::ids(self.reader(), self.config.spaces.clone())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn checkpoints_round_trip() {
-        let changes = ConfluenceCheckpoint::Changes(ChangesPosition {
-            after: Some(chrono::DateTime::<Utc>::UNIX_EPOCH),
-            ids_at_after: vec!["1".into()],
-        });
-        let cp = Checkpoint::new(&changes).unwrap();
-        assert_eq!(cp.0["mode"], "changes");
-        assert_eq!(cp.decode::<ConfluenceCheckpoint>().unwrap(), changes);
-        assert!(
-            Checkpoint(serde_json::json!({"mode": "other"}))
-                .decode::<ConfluenceCheckpoint>()
-                .is_err()
-        );
+        slim::ids(self.reader(), self.config.spaces.clone())
     }
 }

@@ -10,9 +10,9 @@ use connector_core::{Access, Attachment, Document, MetadataValue, Section};
 use serde_json::Value;
 
 use crate::client::{ContentKind, SpaceInfo};
-use crate::config::Deployment;
 use crate::model::{V1Content, V1User, V2Comment, V2Content, label_name};
-use crate::storage::storage_to_text;
+use crate::storage::StorageToText;
+use connector_core::deployment::Deployment;
 
 /// Where content lives: builds ids and links.
 ///
@@ -37,15 +37,16 @@ pub struct Site {
 impl Site {
     /// A site from its base URL.
     pub fn new(base_url: &str, deployment: Deployment) -> Self {
+        // The id names the site, not the API path: `/wiki` is dropped on Cloud.
         let base_url = base_url.trim_end_matches('/').to_owned();
         let mut id_prefix = base_url
             .split_once("://")
             .map(|(_, rest)| rest.to_owned())
             .unwrap_or_else(|| base_url.clone());
-        if deployment == Deployment::Cloud {
-            if let Some(stripped) = id_prefix.strip_suffix("/wiki") {
-                id_prefix = stripped.to_owned();
-            }
+        if deployment == Deployment::Cloud
+            && let Some(stripped) = id_prefix.strip_suffix("/wiki")
+        {
+            id_prefix = stripped.to_owned();
         }
         Self {
             base_url,
@@ -146,8 +147,7 @@ impl CommentRecord {
     }
 
     /// From a v1 comment (`body.storage`, `history.createdBy` or `version.by`).
-    pub fn from_v1(raw: Value) -> Option<Self> {
-        let c: V1Content = serde_json::from_value(raw).ok()?;
+    pub fn from_v1(c: V1Content) -> Option<Self> {
         if c.status.as_deref().is_some_and(|s| s != "current") {
             return None;
         }
@@ -209,6 +209,10 @@ pub struct ContentRecord {
     pub attachments: Vec<AttachmentRecord>,
     /// A `_links.next` of the attachment list when more than were expanded exist.
     pub more_attachments: Option<String>,
+    /// A `_links.next` of the label list when more than were expanded exist.
+    pub more_labels: Option<String>,
+    /// Sub-resources cut at their cap (`comments`, `attachments`, `labels`).
+    pub truncated: Vec<&'static str>,
     /// Footer comments, oldest first.
     pub comments: Vec<CommentRecord>,
     /// Who may view it, when the content carries its own view restriction.
@@ -312,6 +316,7 @@ impl ContentRecord {
         }
         if let Some(labels) = c.metadata.as_ref().and_then(|m| m.labels.as_ref()) {
             self.labels = labels.results.iter().filter_map(label_name).collect();
+            self.more_labels = labels.links.next.clone();
         }
         if let Some(list) = c.children.as_ref().and_then(|ch| ch.attachment.as_ref()) {
             self.attachments = list
@@ -395,12 +400,16 @@ pub fn read_restrictions(restrictions: &Value) -> Option<Access> {
 ///     ancestors: vec!["Operations".into()],
 ///     ..ContentRecord::default()
 /// };
-/// let doc = record_to_document(&site, &record);
+/// let doc = record_to_document(&site, &record, &Default::default());
 /// assert_eq!(doc.id, "acme.atlassian.net/65538");
 /// assert_eq!(doc.sections[0].text, "## Restart\n\nRun make restart.");
 /// assert_eq!(doc.hierarchy, ["Engineering", "Operations"]);
 /// ```
-pub fn record_to_document(site: &Site, record: &ContentRecord) -> Document {
+pub fn record_to_document(
+    site: &Site,
+    record: &ContentRecord,
+    to_text: &StorageToText,
+) -> Document {
     let title = if record.title.trim().is_empty() {
         format!("Untitled {}", record.id)
     } else {
@@ -420,13 +429,13 @@ pub fn record_to_document(site: &Site, record: &ContentRecord) -> Document {
     let body = record
         .body
         .as_deref()
-        .map(storage_to_text)
+        .map(|b| to_text.convert(b))
         .unwrap_or_default();
     if !body.is_empty() {
         doc.sections.push(Section::with_link(body, url.clone()));
     }
     for comment in &record.comments {
-        let text = storage_to_text(&comment.body);
+        let text = to_text.convert(&comment.body);
         if text.is_empty() {
             continue;
         }
@@ -451,6 +460,12 @@ pub fn record_to_document(site: &Site, record: &ContentRecord) -> Document {
     put(&mut doc, "author", record.author.clone());
     put(&mut doc, "last_modifier", record.last_modifier.clone());
     put(&mut doc, "parent_id", record.parent_id.clone());
+    if !record.truncated.is_empty() {
+        doc.metadata.insert(
+            "truncated".to_owned(),
+            MetadataValue::Many(record.truncated.iter().map(|t| (*t).to_owned()).collect()),
+        );
+    }
     if !record.labels.is_empty() {
         doc.metadata.insert(
             "labels".to_owned(),
@@ -508,7 +523,7 @@ mod tests {
         .unwrap();
         let record = ContentRecord::from_v1(c);
         let site = Site::new("https://acme.atlassian.net/wiki", Deployment::Cloud);
-        let doc = record_to_document(&site, &record);
+        let doc = record_to_document(&site, &record, &StorageToText::new());
         assert_eq!(doc.id, "acme.atlassian.net/98305");
         assert_eq!(
             doc.url.as_deref(),

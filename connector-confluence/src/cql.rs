@@ -3,16 +3,17 @@
 //! Confluence reads CQL date literals (`"2026-03-08 01:30"`) in the
 //! *searching user's* time zone (Cloud: the profile's zone, else the site's;
 //! Data Center: the user's or the server's) and only to the minute. The
-//! window's UTC bounds are therefore converted to that zone, the start
-//! rounded down and the end rounded up to the minute, and widened by an hour
-//! where a daylight-saving change makes the local time ambiguous or skipped.
-//! The query returns a superset of the window; [`in_window`] keeps exactly
-//! `[start, end)` using each item's own `version.when`.
+//! window becomes local minutes that never cut it (core's
+//! [`zone`](connector_core::zone): start rounded down, end rounded up,
+//! widened around daylight-saving changes, or by 14 hours each way when
+//! the zone is unknown). The query returns a superset of the window;
+//! [`in_window`] keeps exactly `[start, end)` using each item's own
+//! `version.when`.
 
-use chrono::{DateTime, Duration, LocalResult, TimeZone, Timelike, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 
-use connector_core::{Error, Result, TimeWindow};
+use connector_core::TimeWindow;
+use connector_core::zone::{Zone, local_minutes};
 
 use crate::client::ContentKind;
 
@@ -32,11 +33,12 @@ fn scope(kinds: &[ContentKind], spaces: &[String]) -> Vec<String> {
 }
 
 /// The CQL for content of `kinds` in `spaces` (all visible when empty)
-/// modified inside `window`, read in the zone `tz`, oldest first.
+/// modified inside `window`, read in `zone`, oldest first.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use connector_core::TimeWindow;
+/// use connector_core::zone::Zone;
 /// use connector_confluence::cql::changes_cql;
 /// use connector_confluence::ContentKind;
 ///
@@ -44,29 +46,27 @@ fn scope(kinds: &[ContentKind], spaces: &[String]) -> Vec<String> {
 ///     Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 30).unwrap(),
 ///     Utc.with_ymd_and_hms(2026, 1, 10, 13, 0, 0).unwrap(),
 /// );
+/// let kinds = [ContentKind::Page, ContentKind::BlogPost];
 /// assert_eq!(
-///     changes_cql(&[ContentKind::Page, ContentKind::BlogPost], &["ENG".into()], &window, chrono_tz::Europe::Berlin),
+///     changes_cql(&kinds, &["ENG".into()], &window, Zone::Known(chrono_tz::Europe::Berlin)),
 ///     "type in (page,blogpost) AND space in (\"ENG\") AND lastmodified >= \"2026-01-10 13:00\" \
 ///      AND lastmodified < \"2026-01-10 14:00\" order by lastmodified asc"
 /// );
+/// // Zone unknown: 14 hours wider each way.
+/// assert!(changes_cql(&kinds, &[], &window, Zone::Unknown).contains(">= \"2026-01-09 22:00\""));
 /// ```
 pub fn changes_cql(
     kinds: &[ContentKind],
     spaces: &[String],
     window: &TimeWindow,
-    tz: Tz,
+    zone: Zone,
 ) -> String {
     let mut parts = scope(kinds, spaces);
-    if !window.is_full() {
-        parts.push(format!(
-            "lastmodified >= \"{}\"",
-            local_bound(window.start, tz, true)
-        ));
+    let local = local_minutes(window, zone);
+    if let Some(start) = local.start_text() {
+        parts.push(format!("lastmodified >= \"{start}\""));
     }
-    parts.push(format!(
-        "lastmodified < \"{}\"",
-        local_bound(window.end, tz, false)
-    ));
+    parts.push(format!("lastmodified < \"{}\"", local.end_text()));
     format!("{} {ORDER_BY}", parts.join(" AND "))
 }
 
@@ -84,57 +84,30 @@ pub fn in_window(modified: DateTime<Utc>, window: &TimeWindow) -> bool {
     window.contains(modified)
 }
 
-/// Parse an IANA zone name from `/rest/api/user/current` (`"Australia/Sydney"`).
-pub fn parse_zone(name: &str) -> Result<Tz> {
-    name.parse::<Tz>().map_err(|_| {
-        Error::config(format!(
-            "unknown time zone {name:?} from Confluence; set the connector's time zone explicitly"
-        ))
-    })
-}
-
-/// A local wall-clock time for CQL, never later than `t` when `round_down`,
-/// never earlier when not — whatever DST does around it.
-fn local_bound(t: DateTime<Utc>, tz: Tz, round_down: bool) -> String {
-    let local = t.with_timezone(&tz).naive_local();
-    let minute = local
-        .with_second(0)
-        .and_then(|l| l.with_nanosecond(0))
-        .unwrap_or(local);
-    let mut bound = if round_down || minute == local {
-        minute
-    } else {
-        minute + Duration::minutes(1)
-    };
-    if !matches!(tz.from_local_datetime(&bound), LocalResult::Single(_)) {
-        bound = if round_down {
-            bound - Duration::hours(1)
-        } else {
-            bound + Duration::hours(1)
-        };
-    }
-    bound.format("%Y-%m-%d %H:%M").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn bounds_round_outwards_and_widen_around_dst() {
-        let tz = chrono_tz::Europe::Berlin;
+        let berlin = Zone::Known(chrono_tz::Europe::Berlin);
         let t = Utc.with_ymd_and_hms(2024, 6, 1, 10, 0, 30).unwrap();
-        assert_eq!(local_bound(t, tz, true), "2024-06-01 12:00");
-        assert_eq!(local_bound(t, tz, false), "2024-06-01 12:01");
+        let window = TimeWindow::new(t, t + chrono::Duration::minutes(1));
+        assert_eq!(
+            changes_cql(&[ContentKind::Page], &[], &window, berlin),
+            "type in (page) AND lastmodified >= \"2024-06-01 12:00\" AND lastmodified < \"2024-06-01 12:02\" order by lastmodified asc"
+        );
         // 2024-10-27 02:30 happens twice in Berlin: widen.
         let ambiguous = Utc.with_ymd_and_hms(2024, 10, 27, 0, 30, 0).unwrap();
-        assert_eq!(local_bound(ambiguous, tz, true), "2024-10-27 01:30");
-        assert_eq!(local_bound(ambiguous, tz, false), "2024-10-27 03:30");
+        let window = TimeWindow::new(ambiguous, ambiguous + chrono::Duration::minutes(1));
+        let cql = changes_cql(&[ContentKind::Page], &[], &window, berlin);
+        assert!(cql.contains(">= \"2024-10-27 01:30\""), "{cql}");
         let cql = changes_cql(
             &[ContentKind::Page],
             &[],
             &TimeWindow::until(t),
-            chrono_tz::UTC,
+            Zone::Known(chrono_tz::UTC),
         );
         assert_eq!(
             cql,

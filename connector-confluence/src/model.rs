@@ -1,12 +1,13 @@
 //! The parts of Confluence's REST payloads this connector reads, named as
 //! the APIs name them: REST v2 (Cloud: `PageBulk`, `BlogPostBulk`,
 //! `SpaceBulk`, `PageCommentModel`, `MultiEntityResult`) and REST v1 (Cloud
-//! search and Data Center: `Content`, `ContentArray`, `SearchPageResponse`).
+//! search and Data Center: `Content`, `ContentArray`, `SearchResult`).
 //!
 //! Every field is optional or defaulted: Confluence omits what the user
 //! cannot see or what was not expanded, and one odd field must never fail a
-//! whole page. List results stay raw [`Value`]s so that each item is decoded
-//! on its own and a malformed one becomes a per-document failure.
+//! whole page. Listing pages are split by core (`json::split_page`) so
+//! that each item is decoded on its own and a malformed one becomes a
+//! per-document failure.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
@@ -22,17 +23,6 @@ pub struct Links {
     /// Base URL of the site.
     #[serde(default, deserialize_with = "lenient")]
     pub base: Option<String>,
-}
-
-/// A v2 list answer (`MultiEntityResult<…>`).
-#[derive(Debug, Default, Deserialize)]
-pub struct MultiEntityResult {
-    /// The items of this page, raw.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub results: Vec<Value>,
-    /// `next` when more pages follow.
-    #[serde(default, rename = "_links", deserialize_with = "null_as_default")]
-    pub links: Links,
 }
 
 /// v2 `SpaceBulk`.
@@ -340,31 +330,39 @@ pub struct ContentArray {
     pub links: Links,
 }
 
-/// v1 search answer (`SearchPageResponseSearchResult` on Cloud's
-/// `/rest/api/search`; a `ContentArray` of content on Data Center's
-/// `/rest/api/content/search`). Each result is either `{content: …}` or the
-/// content itself.
-#[derive(Debug, Default, Deserialize)]
+/// One result of Cloud's `/rest/api/search` (`SearchResult`): the content
+/// it found and when that last changed. (Data Center's
+/// `/rest/api/content/search` answers the content itself.)
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SearchPage {
-    /// Results, raw.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub results: Vec<Value>,
-    /// Index of the first result.
-    #[serde(default, deserialize_with = "lenient")]
-    pub start: Option<u64>,
-    /// Page size the server used.
-    #[serde(default, deserialize_with = "lenient")]
-    pub limit: Option<u64>,
-    /// Results on this page.
-    #[serde(default, deserialize_with = "lenient")]
-    pub size: Option<u64>,
-    /// Results matching in all (Cloud).
-    #[serde(default, deserialize_with = "lenient")]
-    pub total_size: Option<u64>,
-    /// `next` when more pages follow.
-    #[serde(default, rename = "_links", deserialize_with = "null_as_default")]
-    pub links: Links,
+pub struct SearchResult {
+    /// The content, with the search's `content.` expansions.
+    pub content: V1Content,
+    /// The content's last modification.
+    #[serde(default, deserialize_with = "time")]
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// Just the content id of a search result, wrapped (Cloud) or not.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ContentId {
+    #[serde(default, deserialize_with = "lenient_id")]
+    pub id: Option<String>,
+    /// Not `lenient`: that would build the whole content (body included)
+    /// as a `Value` only to read its id.
+    #[serde(default)]
+    pub content: Option<Box<ContentId>>,
+}
+
+impl ContentId {
+    /// The id, of the content when the result wraps it.
+    pub(crate) fn of(raw: &connector_core::json::RawRecord) -> Option<String> {
+        if let Some(id) = raw.string_field("id") {
+            return Some(id);
+        }
+        let found: ContentId = raw.decode().ok()?;
+        found.content.and_then(|c| c.id).or(found.id)
+    }
 }
 
 /// A label (v1 `Label`, v2 `Label`): the `name` is what people see.

@@ -1,214 +1,152 @@
 //! The change stream: content modified inside a window, through CQL search
-//! (`lastmodified >= … AND lastmodified < … order by lastmodified asc`).
+//! (`lastmodified >= … AND lastmodified < … order by lastmodified asc`)
+//! paged by core's pager, each page followed by a checkpoint.
 //!
-//! A [`ChangesPosition`] holds the last modification instant delivered and
-//! the ids delivered at exactly that instant; resuming re-runs the search
-//! from that instant (CQL has minute precision, so a little is fetched
-//! again) and skips what the position covers.
+//! The checkpoint is core's [`Watermark`]: the last modification instant
+//! delivered and the ids delivered at exactly that instant. Resuming runs
+//! the search again from that instant (CQL has minute precision, so a
+//! little is fetched again) and skips what the mark covers. Nothing relies
+//! on Confluence honouring the order: an item older than the mark is still
+//! delivered, and the mark stops advancing once the order is seen broken.
 
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
+use std::sync::Arc;
+
+use futures::future;
 use futures::stream::{self, StreamExt};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use connector_core::{DocumentFailure, Error, ErrorKind, Item, ItemStream, Result, TimeWindow};
+use connector_core::json::RawRecord;
+use connector_core::paging::{Fetched, Pager};
+use connector_core::watermark::Watermark;
+use connector_core::zone::Zone;
+use connector_core::{Checkpoint, DocumentFailure, Item, ItemStream, Result, TimeWindow};
 
+use crate::checkpoint::ConfluenceCheckpoint;
 use crate::client::{ContentKind, V1_EXPAND};
-use crate::config::Deployment;
 use crate::convert::ContentRecord;
 use crate::cql;
-use crate::listing::{Entry, Reader, finish_all};
-use crate::model::{V1Content, parse_time};
-
-/// Search pages at most, as the last guard against a server that loops.
-const MAX_PAGES: u32 = 1_000_000;
+use crate::listing::until_error;
+use crate::model::{ContentId, SearchResult, V1Content};
+use crate::reader::{Entry, Reader};
 
 /// What Cloud's `/rest/api/search` expands (results wrap the content).
 const CLOUD_SEARCH_EXPAND: &str = "content.body.storage,content.version,content.history,content.ancestors,content.space,content.metadata.labels,content.children.attachment,content.restrictions.read.restrictions.user,content.restrictions.read.restrictions.group";
 
-/// Where a change stream resumes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangesPosition {
-    /// The last `lastmodified` delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after: Option<DateTime<Utc>>,
-    /// Content ids delivered at exactly `after`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ids_at_after: Vec<String>,
-}
+/// Search pages finished at once, their items kept in order.
+const PAGES_AT_ONCE: usize = 2;
 
-impl ChangesPosition {
-    /// Whether content modified at `modified` with `id` was delivered already.
-    fn covers(&self, modified: DateTime<Utc>, id: &str) -> bool {
-        match self.after {
-            None => false,
-            Some(after) => {
-                modified < after || (modified == after && self.ids_at_after.iter().any(|k| k == id))
-            }
-        }
-    }
-
-    fn advance(&mut self, modified: DateTime<Utc>, id: &str) {
-        if self.after != Some(modified) {
-            self.after = Some(modified);
-            self.ids_at_after.clear();
-        }
-        self.ids_at_after.push(id.to_owned());
-    }
-}
-
-struct State {
-    reader: Reader,
-    window: TimeWindow,
-    cql: String,
-    next: Option<Option<String>>,
-    position: ChangesPosition,
-    pages: u32,
-}
-
-/// Content in `spaces` modified in `window`, resuming after `from`; each
-/// search page is followed by a checkpoint made by `checkpoint`.
+/// Content in `spaces` modified in `window`, resuming after `from`.
 pub(crate) fn changes(
-    reader: Reader,
+    reader: Arc<Reader>,
     spaces: Vec<String>,
-    tz: Tz,
+    zone: Zone,
     window: TimeWindow,
-    from: ChangesPosition,
-    checkpoint: fn(&ChangesPosition) -> Result<connector_core::Checkpoint>,
+    from: Watermark,
 ) -> ItemStream<'static> {
     let mut query_window = window;
-    if let Some(after) = from.after {
-        if after > query_window.start {
-            query_window.start = after;
-        }
-    }
-    let kinds = reader.kinds();
-    let state = State {
-        cql: cql::changes_cql(&kinds, &spaces, &query_window, tz),
-        reader,
-        window,
-        next: Some(None),
-        position: from,
-        pages: 0,
-    };
-    stream::unfold(Some(state), move |state| async move {
-        let mut state = state?;
-        let link = state.next.take()?;
-        match page(&mut state, link).await {
-            Ok(mut items) => {
-                if items.iter().any(Result::is_err) {
-                    return Some((stream::iter(items), None));
-                }
-                items.push(checkpoint(&state.position).map(Item::Checkpoint));
-                Some((stream::iter(items), Some(state)))
-            }
-            Err(e) => Some((stream::iter(vec![Err(e)]), None)),
-        }
-    })
-    .flatten()
-    .boxed()
-}
-
-async fn page(state: &mut State, link: Option<String>) -> Result<Vec<Result<Item>>> {
-    state.pages += 1;
-    if state.pages > MAX_PAGES {
-        return Err(Error::new(
-            ErrorKind::Http,
-            format!("search returned more than {MAX_PAGES} pages; stopping"),
-        ));
-    }
-    let cloud = state.reader.client.deployment() == Deployment::Cloud;
-    let expand = if cloud {
+    query_window.start = from.resume_at(window.start);
+    let cql: Arc<str> = cql::changes_cql(&reader.kinds(), &spaces, &query_window, zone).into();
+    let expand = if reader.cloud() {
         CLOUD_SEARCH_EXPAND
     } else {
         V1_EXPAND
     };
-    let page = state
-        .reader
-        .client
-        .search(
-            &state.cql,
-            link.as_deref(),
-            state.reader.search_page_size,
-            expand,
-        )
-        .await?;
-    let fetched = page.results.len();
-    let entries: Vec<Entry> = page
-        .results
-        .into_iter()
-        .filter_map(|result| result_entry(state, result))
-        .collect();
-    let items = finish_all(&state.reader, entries).await;
-    if items.iter().any(Result::is_err) {
-        return Ok(items);
-    }
-    state.next = match page.links.next {
-        Some(next) if fetched > 0 && Some(&next) != link.as_ref() => Some(Some(next)),
-        Some(_) if fetched > 0 => {
-            return Err(Error::new(
-                ErrorKind::Http,
-                "search returned the same next link again; stopping instead of looping",
-            ));
-        }
-        _ => None,
+    let client = reader.client.clone();
+    let page_size = reader.search_page_size;
+    let pages = Pager::new("the change search")
+        .ids(ContentId::of)
+        .pages(None, move |cursor| {
+            let (client, cql) = (client.clone(), cql.clone());
+            async move {
+                client
+                    .search(&cql, cursor.as_ref(), page_size, expand)
+                    .await
+            }
+        });
+    let progress = Progress {
+        skip: from.after.is_some().then(|| from.clone()),
+        mark: from,
+        window,
     };
-    Ok(items)
+    let items = pages
+        .scan(progress, {
+            let reader = reader.clone();
+            move |progress, page| future::ready(Some(page.map(|page| progress.take(&reader, page))))
+        })
+        .map(move |taken| {
+            let reader = reader.clone();
+            async move {
+                let (entries, mark) = match taken {
+                    Ok(taken) => taken,
+                    Err(e) => return vec![Err(e)],
+                };
+                let mut items = reader.finish_all(entries).await;
+                if !items.iter().any(Result::is_err) {
+                    let checkpoint = Checkpoint::new(&ConfluenceCheckpoint::Changes(mark));
+                    items.push(checkpoint.map(Item::Checkpoint));
+                }
+                items
+            }
+        })
+        .buffered(PAGES_AT_ONCE)
+        .flat_map(stream::iter);
+    until_error(items)
 }
 
-/// One search result → a record to finish, a failure, or nothing (outside
-/// the window, delivered before, not current).
-fn result_entry(state: &mut State, result: Value) -> Option<Entry> {
-    let last_modified = result
-        .get("lastModified")
-        .and_then(Value::as_str)
-        .and_then(parse_time);
-    let raw = match result {
-        Value::Object(mut wrapper) => match wrapper.remove("content") {
-            Some(content) if content.is_object() => content,
-            _ => Value::Object(wrapper),
-        },
-        other => other,
-    };
-    let id_hint = match raw.get("id") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => "<unknown id>".to_owned(),
-    };
-    let site = &state.reader.site;
-    let content: V1Content = match serde_json::from_value(raw) {
-        Ok(c) => c,
-        Err(e) => {
-            return Some(Entry::Ready(Item::Failure(DocumentFailure::new(
-                site.document_id(&id_hint),
-                format!("search result {id_hint} is not in the expected shape: {e}"),
-            ))));
-        }
-    };
-    // Comments, attachments: not documents of their own.
-    content.kind.as_deref().and_then(ContentKind::parse)?;
-    let Some(modified) = content
-        .version
-        .as_ref()
-        .and_then(|v| v.when)
-        .or(last_modified)
-    else {
-        return Some(Entry::Ready(Item::Failure(DocumentFailure::new(
-            site.document_id(&content.id),
-            format!("content {} has no readable modification time", content.id),
-        ))));
-    };
-    if !cql::in_window(modified, &state.window) || state.position.covers(modified, &content.id) {
-        return None;
+/// The stream's state between pages.
+struct Progress {
+    window: TimeWindow,
+    /// The watermark so far.
+    mark: Watermark,
+    /// What a resumed search delivered before.
+    skip: Option<Watermark>,
+}
+
+impl Progress {
+    /// What to do with each result of `page`, and the mark after it.
+    fn take(&mut self, reader: &Reader, page: Fetched<RawRecord>) -> (Vec<Entry>, Watermark) {
+        let entries = page
+            .items
+            .iter()
+            .filter_map(|raw| self.entry(reader, raw))
+            .collect();
+        (entries, self.mark.clone())
     }
-    let record = ContentRecord::from_v1(content);
-    state.position.advance(modified, &record.id);
-    // Archived (unless asked for), trashed, draft: gone from the sink if an
-    // earlier sync delivered it.
-    Some(if record.is_live(state.reader.archived) {
-        Entry::Record(Box::new(record))
-    } else {
-        Entry::Ready(Item::Deleted(site.document_id(&record.id)))
-    })
+
+    /// One search result → a record to finish, a failure, or nothing
+    /// (outside the window, delivered before, not a page or blog post).
+    fn entry(&mut self, reader: &Reader, raw: &RawRecord) -> Option<Entry> {
+        let decoded = if reader.cloud() {
+            raw.decode::<SearchResult>()
+                .map(|r| (r.content, r.last_modified))
+        } else {
+            raw.decode::<V1Content>().map(|c| (c, None))
+        };
+        let (content, last_modified) = match decoded {
+            Ok(decoded) => decoded,
+            Err(reason) => return Some(reader.malformed("search result", raw, &reason)),
+        };
+        // Comments, attachments: not documents of their own.
+        content.kind.as_deref().and_then(ContentKind::parse)?;
+        let Some(modified) = content
+            .version
+            .as_ref()
+            .and_then(|v| v.when)
+            .or(last_modified)
+        else {
+            return Some(Entry::Ready(Item::Failure(DocumentFailure::new(
+                reader.site.document_id(&content.id),
+                format!("content {} has no readable modification time", content.id),
+            ))));
+        };
+        if !cql::in_window(modified, &self.window)
+            || self
+                .skip
+                .as_ref()
+                .is_some_and(|s| s.covers(modified, &content.id))
+        {
+            return None;
+        }
+        self.mark.advance(modified, &content.id);
+        Some(reader.entry(ContentRecord::from_v1(content)))
+    }
 }

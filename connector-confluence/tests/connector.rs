@@ -315,7 +315,9 @@ async fn datacenter_start_limit_pagination_without_repeats() {
     assert_eq!(query(first, "spaceKey").as_deref(), Some("ENG"));
     assert_eq!(
         query(first, "expand").as_deref(),
-        Some(connector_confluence::client::V1_EXPAND)
+        Some(
+            "body.storage,version,history,ancestors,space,metadata.labels,children.attachment,restrictions.read.restrictions.user,restrictions.read.restrictions.group"
+        )
     );
     assert!(
         first
@@ -404,7 +406,7 @@ async fn cloud_cql_window_in_the_users_zone_with_bodies_fetched_as_needed() {
 }
 
 #[tokio::test]
-async fn datacenter_cql_window_reads_dates_as_utc_without_a_zone() {
+async fn datacenter_cql_window_widens_to_every_zone_when_the_user_has_none() {
     let server = MockServer::start().await;
     mount_user(&server, "", None).await;
     let items: Vec<Value> = (1..=30)
@@ -447,8 +449,10 @@ async fn datacenter_cql_window_reads_dates_as_utc_without_a_zone() {
     assert_eq!(
         log.lock().unwrap().clone(),
         [
-            "type in (page,blogpost) AND space in (\"ENG\",\"OPS\") AND lastmodified >= \"2024-03-01 12:00\" \
-             AND lastmodified < \"2024-03-01 14:00\" order by lastmodified asc"
+            // The zone is unknown: 14 hours wider each way; each item's own
+            // time keeps the window exact.
+            "type in (page,blogpost) AND space in (\"ENG\",\"OPS\") AND lastmodified >= \"2024-02-29 22:00\" \
+             AND lastmodified < \"2024-03-02 04:00\" order by lastmodified asc"
         ]
     );
     let starts: Vec<String> = requests_to(&server, "/rest/api/content/search")
@@ -558,13 +562,11 @@ async fn changes_resume_after_the_last_instant_delivered() {
         .collect();
     let cql = mount_cloud_search(&server, CloudSearch::new(HashMap::new(), changes)).await;
     let wiki = cloud(&server);
-    let from = ConfluenceCheckpoint::Changes(connector_confluence::ChangesPosition {
-        after: Some(same),
-        ids_at_after: vec![page_id(10), page_id(11)],
-    });
-    let got = collect(wiki.resume(window(), Some(Checkpoint::new(&from).unwrap())))
-        .await
-        .unwrap();
+    // A change position as the previous version stored it.
+    let from = Checkpoint(json!({
+        "mode": "changes", "after": same, "ids_at_after": [page_id(10), page_id(11)]
+    }));
+    let got = collect(wiki.resume(window(), Some(from))).await.unwrap();
     let expected: Vec<String> = (12..=20).map(page_id).collect();
     assert_eq!(got.content_ids(), expected);
     assert!(
@@ -1047,4 +1049,211 @@ async fn an_interrupted_full_sync_resumes_mid_space_through_the_runner() {
         .filter(|r| query(r, "cursor").is_none())
         .count();
     assert_eq!(first_pages, 1, "the first listing page was fetched once");
+}
+
+/// A body mentioning two people by account id (Cloud), one of whom the
+/// user lookup does not know.
+fn mentions_body(n: usize) -> String {
+    format!(
+        "<p>Page {n}: ask <ac:link><ri:user ri:account-id=\"5b10ac8d82e05b22cc7d4ef5\" /></ac:link> \
+         or <ac:link><ri:user ri:account-id=\"70121:9f1c2e54-0d1b-4c9a-8f1e-2b3c4d5e6f70\" /></ac:link>.</p>"
+    )
+}
+
+#[tokio::test]
+async fn cloud_mentions_read_as_names_looked_up_once_per_sync() {
+    let server = MockServer::start().await;
+    mount_user(&server, "/wiki", Some("UTC")).await;
+    mount_cloud_spaces(&server).await;
+    mount_empty_v2(&server).await;
+    let pages: Vec<Value> = (1..=150)
+        .map(|n| {
+            let mut page = v2_page(n, "100", "current", modified_of(n));
+            page["body"]["storage"]["value"] = json!(mentions_body(n));
+            page
+        })
+        .collect();
+    mount_v2(&server, V2Pages::new(PAGES, pages)).await;
+    let by_id = (1..=150)
+        .map(|n| (page_id(n), v1_of_page(n, modified_of(n))))
+        .collect();
+    mount_cloud_search(&server, CloudSearch::new(by_id, Vec::new())).await;
+    // `GET /wiki/rest/api/user/bulk`: only the accounts it knows come back.
+    Mock::given(method("GET"))
+        .and(path("/wiki/rest/api/user/bulk"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [{"type": "known", "accountId": "5b10ac8d82e05b22cc7d4ef5", "accountType": "atlassian",
+                         "email": "", "publicName": "Mia", "displayName": "Mia Krystof",
+                         "isExternalCollaborator": false, "_links": {}}],
+            "start": 0, "limit": 2, "size": 1, "_links": {"base": "https://acme.atlassian.net/wiki", "context": "/wiki"}
+        })))
+        .mount(&server)
+        .await;
+    let got = collect(cloud(&server).load()).await.unwrap();
+    assert_eq!(got.docs.len(), 150);
+    for doc in &got.docs {
+        assert!(
+            doc.sections[0]
+                .text
+                .ends_with("ask @Mia Krystof or @unknown user."),
+            "{}",
+            doc.sections[0].text
+        );
+    }
+    // Two listing pages, one batched lookup: both ids in one request, and
+    // the unknown one is not asked for again.
+    let lookups = requests_to(&server, "/wiki/rest/api/user/bulk").await;
+    assert_eq!(lookups.len(), 1, "looked up once per sync");
+    let mut asked: Vec<String> = query(&lookups[0], "accountId")
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "5b10ac8d82e05b22cc7d4ef5",
+            "70121:9f1c2e54-0d1b-4c9a-8f1e-2b3c4d5e6f70"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn datacenter_user_key_mentions_read_as_names() {
+    let (server, items) = dc_site(3).await;
+    {
+        let mut items = items.lock().unwrap();
+        let pages = items
+            .get_mut(&("ENG".to_string(), "page".to_string()))
+            .unwrap();
+        pages[0]["body"]["storage"]["value"] = json!(
+            "<p>Owner: <ac:link><ri:user ri:userkey=\"8a7f808a6f3e4c2b016f3e4d1e2a0001\" /></ac:link>, \
+             backup <ac:link><ri:user ri:userkey=\"8a7f808a6f3e4c2b016f3e4d1e2a0099\" /></ac:link>, \
+             reviewer <ac:link><ri:user ri:username=\"ada\" /></ac:link>.</p>"
+        );
+    }
+    // `GET /rest/api/user?key=…`: one user known, the other gone (404).
+    Mock::given(method("GET"))
+        .and(path("/rest/api/user"))
+        .and(wiremock::matchers::query_param(
+            "key",
+            "8a7f808a6f3e4c2b016f3e4d1e2a0001",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "type": "known", "username": "mia", "userKey": "8a7f808a6f3e4c2b016f3e4d1e2a0001",
+            "profilePicture": {"path": "/images/icons/profilepics/default.svg", "width": 48, "height": 48, "isDefault": true},
+            "displayName": "Mia Krystof", "_links": {"self": "https://wiki.acme.com/rest/api/user?key=8a7f808a6f3e4c2b016f3e4d1e2a0001"},
+            "_expandable": {"status": ""}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/user"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "statusCode": 404, "data": {"authorized": false, "valid": true, "errors": [], "successful": false},
+            "message": "No user found with key : 8a7f808a6f3e4c2b016f3e4d1e2a0099"
+        })))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    let got = collect(datacenter(&server).load()).await.unwrap();
+    assert!(got.failures.is_empty(), "{:?}", got.failures);
+    assert_eq!(
+        got.docs[0].sections[0].text,
+        "Owner: @Mia Krystof, backup @unknown user, reviewer @ada."
+    );
+    assert_eq!(got.docs[1].sections[0].text, "DC page 2");
+}
+
+/// `GET /wiki/api/v2/pages/{id}/footer-comments` that never ends: each
+/// page one fresh comment and a fresh cursor.
+struct EndlessComments;
+
+impl wiremock::Respond for EndlessComments {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let n: usize = query(request, "cursor")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let next = format!(
+            "{}?cursor={}&limit=250&body-format=storage",
+            request.url.path(),
+            n + 1
+        );
+        ResponseTemplate::new(200)
+            .insert_header("Link", format!("<{next}>; rel=\"next\"").as_str())
+            .set_body_json(json!({
+                "results": [{"id": (9000 + n).to_string(), "status": "current", "title": "Re: Page",
+                             "version": {"createdAt": ts(t0()), "number": 1, "minorEdit": false, "authorId": "a1"},
+                             "body": {"storage": {"representation": "storage", "value": format!("<p>Comment {n}</p>")}},
+                             "_links": {"webui": format!("/spaces/ENG/pages/100001?focusedCommentId={}", 9000 + n)}}],
+                "_links": {"next": next, "base": "https://acme.atlassian.net/wiki"}
+            }))
+    }
+}
+
+#[tokio::test]
+async fn comments_past_the_cap_are_cut_and_reported_truncated() {
+    let (server, _) = cloud_site(2, 0).await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/wiki/api/v2/pages/\d+/footer-comments$"))
+        .respond_with(EndlessComments)
+        .mount(&server)
+        .await;
+    let wiki = ConfluenceConnector::new(
+        cloud_config(&server).footer_comments(true).max_comments(5),
+        ConfluenceAuth::bearer("t"),
+    )
+    .unwrap();
+    let got = collect(wiki.load()).await.unwrap();
+    assert_eq!(got.docs.len(), 2, "{:?}", got.failures);
+    for doc in &got.docs {
+        assert_eq!(doc.sections.len(), 1 + 5, "the body and five comments");
+        assert_eq!(
+            doc.metadata["truncated"],
+            MetadataValue::Many(vec!["comments".into()])
+        );
+    }
+    let fetched = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/footer-comments"))
+        .count();
+    assert!(fetched <= 2 * 5, "fetched past the cap: {fetched} requests");
+}
+
+#[tokio::test]
+async fn a_change_search_handing_out_fresh_cursors_forever_ends_with_an_error() {
+    let server = MockServer::start().await;
+    mount_user(&server, "/wiki", Some("UTC")).await;
+    let content = v1_of_page(1, modified_of(1));
+    Mock::given(method("GET"))
+        .and(path("/wiki/rest/api/search"))
+        .respond_with(move |request: &wiremock::Request| {
+            let n: usize = query(request, "start")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            ResponseTemplate::new(200).set_body_json(json!({
+                "results": [{"content": content.clone(), "title": "Page 1", "excerpt": "", "url": "/spaces/ENG/pages/100001",
+                             "entityType": "content", "lastModified": ts(modified_of(1))}],
+                "start": n, "limit": 50, "size": 1, "totalSize": 1_000_000_000u64, "cqlQuery": "",
+                "searchDuration": 3,
+                "_links": {"base": "https://acme.atlassian.net/wiki", "context": "/wiki",
+                           "next": format!("/rest/api/search?cql=x&cursor=z{n}&start={}", n + 1)}
+            }))
+        })
+        .mount(&server)
+        .await;
+    let err = collect(cloud(&server).poll(window()))
+        .await
+        .expect_err("an endless search ends with an error");
+    assert!(
+        err.to_string().contains("stopping instead of looping"),
+        "{err}"
+    );
+    let requests = requests_to(&server, "/wiki/rest/api/search").await.len();
+    assert!(requests < 50, "stopped only after {requests} requests");
 }

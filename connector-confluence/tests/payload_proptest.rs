@@ -86,7 +86,7 @@ proptest! {
         for candidate in [&raw, &with_id] {
             if let Ok(c) = serde_json::from_value::<V2Content>(candidate.clone()) {
                 let record = ContentRecord::from_v2(c, ContentKind::Page, Some(&space));
-                let doc = record_to_document(&site, &record);
+                let doc = record_to_document(&site, &record, &Default::default());
                 prop_assert!(!doc.id.is_empty());
             }
             if let Ok(c) = serde_json::from_value::<V1Content>(candidate.clone()) {
@@ -94,12 +94,14 @@ proptest! {
                 if let Ok(v1) = serde_json::from_value::<V1Content>(candidate.clone()) {
                     record.enrich(&v1);
                 }
-                let _ = record_to_document(&site, &record);
+                let _ = record_to_document(&site, &record, &Default::default());
             }
             if let Ok(c) = serde_json::from_value::<V2Comment>(candidate.clone()) {
                 let _ = CommentRecord::from_v2(c);
             }
-            let _ = CommentRecord::from_v1(candidate.clone());
+            if let Ok(c) = serde_json::from_value::<V1Content>(candidate.clone()) {
+                let _ = CommentRecord::from_v1(c);
+            }
             let _ = AttachmentRecord::from_v1(candidate);
         }
     }

@@ -38,6 +38,9 @@ pub struct SplitPage {
     pub envelope: Value,
     /// The records, raw and in order.
     pub records: Vec<RawRecord>,
+    /// The `Link` header's `rel="next"` target, when the page came with one
+    /// (set by `http::Request::fetch_page`).
+    pub link_next: Option<String>,
 }
 
 /// One record's bytes, not yet parsed.
@@ -144,7 +147,11 @@ pub fn split_page(body: &[u8], key: &str) -> Result<SplitPage> {
     rest.extend_from_slice(&body[close + 1..]);
     let envelope: Value =
         serde_json::from_slice(&rest).map_err(|e| malformed(&format!("outside `{key}`: {e}")))?;
-    Ok(SplitPage { envelope, records })
+    Ok(SplitPage {
+        envelope,
+        records,
+        link_next: None,
+    })
 }
 
 enum Token {

@@ -868,6 +868,41 @@ async fn a_refused_long_retry_after_does_not_freeze_the_client() {
 }
 
 #[tokio::test]
+async fn fetch_page_keeps_the_link_header_next_target() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/wiki/api/v2/pages"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header(
+                    "Link",
+                    r#"</wiki/api/v2/pages?cursor=b2s>; rel="next", <https://acme.atlassian.net/wiki>; rel="base""#,
+                )
+                .set_body_json(serde_json::json!({"results": [{"id": "1"}], "_links": {}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/last"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"results": []})))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let page = client
+        .get("/wiki/api/v2/pages")
+        .fetch_page("results")
+        .await
+        .unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(
+        page.link_next.as_deref(),
+        Some("/wiki/api/v2/pages?cursor=b2s")
+    );
+    let last = client.get("/last").fetch_page("results").await.unwrap();
+    assert_eq!(last.link_next, None);
+}
+
+#[tokio::test]
 async fn a_page_comes_with_its_headers_after_a_retry() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

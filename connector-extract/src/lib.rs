@@ -42,6 +42,7 @@
 //! whose feature is off fails with [`Reason::FeatureDisabled`], naming the
 //! feature.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // The shared machinery (budget, layout, packages) serves whichever formats
 // are compiled in; with only some of them, parts of it go unused.
 #![cfg_attr(

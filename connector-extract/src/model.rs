@@ -86,6 +86,45 @@ impl Extracted {
             .collect()
     }
 
+    /// Put a file's text into the document a source made for it: the
+    /// sections (linked under `link`, as [`Extracted::to_sections`]), the
+    /// authors when the source knows none, and the format, language and
+    /// warnings as metadata (`extracted_format`, `language`,
+    /// `extract_warnings`). The source's title, dates and attachment entry
+    /// stay as they are: the source is the authority on those.
+    ///
+    /// ```
+    /// use connector_core::Document;
+    /// use connector_extract::Extractor;
+    ///
+    /// let mut doc = Document::new("fs", "notes.txt", "notes.txt");
+    /// Extractor::default()
+    ///     .extract_blocking(b"Just words.", "notes.txt", None)
+    ///     .unwrap()
+    ///     .fill(&mut doc, Some("file:///notes.txt"));
+    /// assert_eq!(doc.sections[0].text, "Just words.");
+    /// assert_eq!(doc.metadata["extracted_format"], "text".to_string().into());
+    /// ```
+    pub fn fill(self, doc: &mut connector_core::Document, link: Option<&str>) {
+        // The formats that extract are one word each: `pdf`, `docx`, `text`.
+        let format = format!("{:?}", self.format).to_lowercase();
+        doc.metadata
+            .insert("extracted_format".into(), format.into());
+        if let Some(language) = &self.language {
+            doc.metadata
+                .insert("language".into(), language.clone().into());
+        }
+        if !self.warnings.is_empty() {
+            let warnings: Vec<String> = self.warnings.iter().map(ToString::to_string).collect();
+            doc.metadata
+                .insert("extract_warnings".into(), warnings.join("; ").into());
+        }
+        if doc.authors.is_empty() {
+            doc.authors.clone_from(&self.authors);
+        }
+        doc.sections.extend(self.into_sections(link));
+    }
+
     /// Like [`Extracted::to_sections`], without copying the text.
     pub fn into_sections(self, base: Option<&str>) -> Vec<connector_core::Section> {
         self.sections

@@ -44,6 +44,11 @@ pub struct FsConfig {
     /// Files and directories never walked, whatever the patterns say; see
     /// [`FsConfig::exclude_path`].
     pub exclude_paths: Vec<PathBuf>,
+    /// Extract the text of PDF, Word, PowerPoint, Excel, OpenDocument, RTF
+    /// and email files into sections (with the `extract` feature, on by
+    /// default). A file that cannot be read is a per-document failure
+    /// naming the reason; off, such files are attachment entries only.
+    pub extract: bool,
     /// Options every source shares (here: concurrency and the attachment cap).
     pub options: SourceOptions,
 }
@@ -57,6 +62,7 @@ impl Default for FsConfig {
             max_text_bytes: 10 << 20,
             checkpoint_every: 500,
             exclude_paths: Vec::new(),
+            extract: true,
             options: SourceOptions::default(),
         }
     }

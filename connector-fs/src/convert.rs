@@ -79,7 +79,8 @@ fn build(
     let want_bytes = cap.is_some_and(|cap| entry.len <= cap);
     let mut len = entry.len;
     let mut attachment_bytes = None;
-    if kind != Kind::Binary || want_bytes {
+    let extract = extracts(config, &name);
+    if kind != Kind::Binary || want_bytes || extract {
         // One open for sniffing and reading, checked to be the file the
         // walk listed: what we read is what we report.
         let (mut file, now) = open_listed(&entry.abs, entry.identity)?;
@@ -122,7 +123,18 @@ fn build(
             return Ok(doc);
         }
         let cap = cap.unwrap_or(0);
-        if want_bytes && len <= cap {
+        if extract && kind == Kind::Binary {
+            let limit = extract_limit();
+            read(&mut bytes, limit.saturating_add(1))?;
+            if bytes.len() as u64 > limit {
+                return Err(format!(
+                    "file is over the {limit}-byte extraction cap; set `extract` to false or ignore the file"
+                ));
+            }
+            extract_into(&mut doc, &bytes, &name)?;
+            len = bytes.len() as u64;
+            attachment_bytes = (want_bytes && len <= cap).then_some(bytes);
+        } else if want_bytes && len <= cap {
             read(&mut bytes, cap.saturating_add(1))?;
             // A file that grew past the cap while being read keeps its
             // entry but not its bytes, like one that was over it.
@@ -140,6 +152,48 @@ fn build(
     attachment.bytes = attachment_bytes;
     doc.attachments.push(attachment);
     Ok(doc)
+}
+
+/// Whether `name` goes through text extraction: on in the config, and a
+/// format the extraction crate reads (PDF, Office, OpenDocument, …).
+fn extracts(config: &FsConfig, name: &str) -> bool {
+    #[cfg(feature = "extract")]
+    {
+        config.extract && connector_extract::Extractor::supports(name, None)
+    }
+    #[cfg(not(feature = "extract"))]
+    {
+        let _ = (config, name);
+        false
+    }
+}
+
+/// The largest file read for extraction.
+fn extract_limit() -> u64 {
+    #[cfg(feature = "extract")]
+    {
+        connector_extract::ExtractOptions::default().max_input_bytes
+    }
+    #[cfg(not(feature = "extract"))]
+    {
+        0
+    }
+}
+
+/// The file's text into `doc`; a file that cannot be read is the
+/// document's failure, with the reason.
+fn extract_into(doc: &mut Document, bytes: &[u8], name: &str) -> Result<(), String> {
+    #[cfg(feature = "extract")]
+    {
+        let extracted = connector_extract::Extractor::default()
+            .extract_blocking(bytes, name, None)
+            .map_err(|e| e.to_string())?;
+        let link = doc.url.clone();
+        extracted.fill(doc, link.as_deref());
+    }
+    #[cfg(not(feature = "extract"))]
+    let _ = (doc, bytes, name);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -249,5 +303,61 @@ mod tests {
             "{}",
             f.reason
         );
+    }
+
+    #[cfg(feature = "extract")]
+    #[test]
+    fn office_files_get_their_text_and_broken_ones_fail_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("memo.rtf"),
+            r"{\rtf1\ansi Quarterly plan\par Ship the crawler.\par}",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("broken.docx"), b"PK\x03\x04 not a zip").unwrap();
+
+        let Some(Item::Document(doc)) = to_item(
+            &entry(dir.path(), "memo.rtf"),
+            "r",
+            &FsConfig::default(),
+            None,
+        ) else {
+            panic!("memo.rtf did not extract")
+        };
+        let text: Vec<&str> = doc.sections.iter().map(|s| s.text.as_str()).collect();
+        assert!(text.join("\n").contains("Ship the crawler."), "{text:?}");
+        assert_eq!(doc.metadata["extracted_format"], "rtf".to_string().into());
+        // The original file stays described: type and size.
+        assert_eq!(doc.attachments.len(), 1);
+        assert_eq!(doc.attachments[0].size, Some(53));
+        assert!(
+            doc.sections[0]
+                .link
+                .as_deref()
+                .unwrap()
+                .starts_with("file:///")
+        );
+
+        let item = to_item(
+            &entry(dir.path(), "broken.docx"),
+            "r",
+            &FsConfig::default(),
+            None,
+        );
+        let Some(Item::Failure(f)) = item else {
+            panic!("{item:?}")
+        };
+        assert_eq!(f.id, "broken.docx");
+        assert!(f.reason.contains("broken.docx"), "{}", f.reason);
+
+        let off = FsConfig {
+            extract: false,
+            ..FsConfig::default()
+        };
+        let Some(Item::Document(doc)) = to_item(&entry(dir.path(), "broken.docx"), "r", &off, None)
+        else {
+            panic!("with extraction off a file is an attachment entry")
+        };
+        assert!(doc.sections.is_empty());
     }
 }

@@ -52,6 +52,8 @@
 //!
 //! [`Document`]: connector_core::Document
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod config;
 mod convert;
 mod exclude;

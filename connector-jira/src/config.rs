@@ -101,6 +101,14 @@ pub struct JiraConfig {
     /// document's `truncated` metadata says `comments`.
     #[serde(default = "default_max_comments")]
     pub max_comments: usize,
+    /// When attachment bytes are downloaded (`options.attachment_max_bytes`),
+    /// put the text of PDF, Office, OpenDocument, RTF and email attachments
+    /// into the issue's sections, linked to the attachment (with the
+    /// `extract` feature; default true). An attachment that cannot be read
+    /// keeps the issue: its name and the reason go to the
+    /// `extract_failures` metadata.
+    #[serde(default = "default_extract")]
+    pub extract: bool,
     /// The IANA zone the site reads JQL dates in (`Europe/Berlin`). Unset:
     /// the user's zone from `/myself`; when the site does not say, change
     /// searches are widened by 14 hours each way and filtered exactly, so no
@@ -126,6 +134,10 @@ fn default_comment_page_size() -> u32 {
 
 fn default_max_comments() -> usize {
     5_000
+}
+
+fn default_extract() -> bool {
+    true
 }
 
 /// A zone as its IANA name in configuration.
@@ -166,6 +178,7 @@ impl JiraConfig {
             key_page_size: default_key_page_size(),
             comment_page_size: default_comment_page_size(),
             max_comments: default_max_comments(),
+            extract: default_extract(),
             time_zone: None,
             options: SourceOptions::default(),
         }

@@ -92,6 +92,7 @@ impl JiraConnector {
             comment_page_size: config.comment_page_size,
             max_comments: config.max_comments,
             attachment_max_bytes: config.options.attachment_max_bytes,
+            extract: config.extract,
             concurrency: config.options.concurrency_or(DEFAULT_CONCURRENCY),
         };
         Ok(Self {

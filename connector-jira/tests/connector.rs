@@ -526,6 +526,62 @@ async fn attachment_bytes_follow_the_media_redirect_without_credentials() {
 }
 
 #[tokio::test]
+async fn attachment_text_becomes_sections_and_an_unreadable_one_keeps_the_issue() {
+    let server = MockServer::start().await;
+    mount_account(&server, "3", "UTC").await;
+    mount_comments(&server, "3", 0, true).await;
+    let memo = br"{\rtf1\ansi Rollback plan\par Revert the schema first.\par}".to_vec();
+    let files = [
+        ("10000", "memo.rtf", "application/rtf", memo),
+        (
+            "10001",
+            "broken.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            b"PK\x03\x04 cut short".to_vec(),
+        ),
+    ];
+    let mut with_files = issue(1, updated_of(1), true, 0, 20);
+    let mut metas = Vec::new();
+    for (id, name, mime, bytes) in &files {
+        let content = format!("{}/rest/api/3/attachment/content/{id}", server.uri());
+        Mock::given(method("GET"))
+            .and(path(format!("/rest/api/3/attachment/content/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes.clone()))
+            .mount(&server)
+            .await;
+        metas.push(json!({"id": id, "filename": name, "mimeType": mime,
+            "size": bytes.len(), "content": content}));
+    }
+    with_files["fields"]["attachment"] = json!(metas);
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/search/jql"))
+        .respond_with(TokenSearch::new(vec![with_files]))
+        .mount(&server)
+        .await;
+    let config = JiraConfig::new(server.uri())
+        .deployment(Deployment::Cloud)
+        .project("ENG")
+        .credentials(StaticAuth::basic("mia@example.com", "api-token-secret"))
+        .options(SourceOptions::default().with_attachment_bytes(1 << 20));
+    let got = collect(JiraConnector::new(config).unwrap().poll(window()))
+        .await
+        .unwrap();
+    let doc = &got.docs[0];
+    let memo = doc
+        .sections
+        .iter()
+        .find(|s| s.text.contains("Revert the schema first."))
+        .expect("the memo's text is a section");
+    assert_eq!(
+        memo.link.as_deref(),
+        Some(format!("{}/rest/api/3/attachment/content/10000", server.uri()).as_str())
+    );
+    let failures = format!("{:?}", doc.metadata["extract_failures"]);
+    assert!(failures.contains("broken.docx"), "{failures}");
+    assert_eq!(doc.attachments.len(), 2, "both files stay listed");
+}
+
+#[tokio::test]
 async fn a_search_that_repeats_its_token_ends_with_an_error_not_a_loop() {
     let server = MockServer::start().await;
     mount_account(&server, "3", "UTC").await;

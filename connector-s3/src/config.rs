@@ -310,24 +310,23 @@ impl S3Config {
                 self.page_size
             )));
         }
-        if let Some(region) = &self.region {
-            if region.is_empty() || region.contains(|c: char| c.is_whitespace() || c == '/') {
-                return Err(Error::config(format!(
-                    "region `{region}` is not a region name such as us-east-1 (R2 takes `auto`)"
-                )));
-            }
+        if let Some(region) = &self.region
+            && (region.is_empty() || region.contains(|c: char| c.is_whitespace() || c == '/'))
+        {
+            return Err(Error::config(format!(
+                "region `{region}` is not a region name such as us-east-1 (R2 takes `auto`)"
+            )));
         }
         if let S3Credentials::Static {
             access_key_id,
             secret_access_key,
             ..
         } = &self.credentials
+            && (access_key_id.is_empty() || secret_access_key.expose_secret().is_empty())
         {
-            if access_key_id.is_empty() || secret_access_key.expose_secret().is_empty() {
-                return Err(Error::config(
-                    "static credentials need both an access key id and a secret access key",
-                ));
-            }
+            return Err(Error::config(
+                "static credentials need both an access key id and a secret access key",
+            ));
         }
         self.endpoint.as_deref().map(check_endpoint).transpose()
     }

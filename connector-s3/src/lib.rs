@@ -45,6 +45,8 @@
 //!
 //! [`Document`]: connector_core::Document
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client;
 mod config;
 mod convert;
@@ -225,7 +227,7 @@ impl S3Connector {
                         Ok((index, key, item)) => {
                             out.extend(item.map(Ok));
                             listed_count += 1;
-                            if listed_count % every == 0 {
+                            if listed_count.is_multiple_of(every) {
                                 let cp = S3Checkpoint {
                                     prefix: prefixes.get(index).cloned().unwrap_or_default(),
                                     after: key,

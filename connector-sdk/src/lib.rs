@@ -26,10 +26,14 @@
 //! (its documentation lists them), with the options every source shares
 //! under `options` and credentials where the source takes them.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use connector_core::{Connector, Error, Result};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+#[cfg(feature = "confluence")]
+pub use connector_confluence as confluence;
 pub use connector_core as core;
 #[cfg(feature = "fs")]
 pub use connector_fs as fs;
@@ -44,6 +48,8 @@ pub const KINDS: &[&str] = &[
     "fs",
     #[cfg(feature = "jira")]
     "jira",
+    #[cfg(feature = "confluence")]
+    "confluence",
     #[cfg(feature = "sharepoint")]
     "sharepoint",
 ];
@@ -58,6 +64,10 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
         "jira" => Ok(Box::new(connector_jira::JiraConnector::new(parse(
             "jira", config,
         )?)?)),
+        #[cfg(feature = "confluence")]
+        "confluence" => Ok(Box::new(
+            connector_confluence::ConfluenceConnector::from_config(parse("confluence", config)?)?,
+        )),
         #[cfg(feature = "sharepoint")]
         "sharepoint" => Ok(Box::new(connector_sharepoint::SharePointConnector::new(
             parse("sharepoint", config)?,
@@ -108,13 +118,22 @@ mod tests {
     #[test]
     fn unknown_kinds_and_shapes_are_clear_errors() {
         let err = error("gopher", Value::Null);
-        assert!(err.contains("this build knows: fs, jira, sharepoint"), "{err}");
+        assert!(
+            err.contains("this build knows: fs, jira, confluence, sharepoint"),
+            "{err}"
+        );
         let err = error("fs", serde_json::json!([]));
         assert!(err.contains("must be an object"), "{err}");
         let err = error("fs", serde_json::json!({}));
         assert!(err.contains("missing field `path`"), "{err}");
-        let err = error("jira", serde_json::json!({"base_url": "https://acme.atlassian.net", "project": ["ENG"]}));
-        assert!(err.contains("jira configuration") && err.contains("project"), "{err}");
+        let err = error(
+            "jira",
+            serde_json::json!({"base_url": "https://acme.atlassian.net", "project": ["ENG"]}),
+        );
+        assert!(
+            err.contains("jira configuration") && err.contains("project"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -128,7 +147,10 @@ mod tests {
                 "options": {"rate": 5.0},
             }),
         );
-        assert_eq!(jira.map(|c| c.kind().to_owned()).ok().as_deref(), Some("jira"));
+        assert_eq!(
+            jira.map(|c| c.kind().to_owned()).ok().as_deref(),
+            Some("jira")
+        );
         let sharepoint = connector_from_config(
             "sharepoint",
             serde_json::json!({
@@ -139,6 +161,19 @@ mod tests {
         );
         match sharepoint {
             Ok(c) => assert_eq!(c.kind(), "sharepoint"),
+            Err(e) => panic!("{e}"),
+        }
+        let confluence = connector_from_config(
+            "confluence",
+            serde_json::json!({
+                "base_url": "https://wiki.acme.com",
+                "deployment": "data_center",
+                "credentials": {"token": "pat"},
+                "spaces": ["ENG"],
+            }),
+        );
+        match confluence {
+            Ok(c) => assert_eq!(c.kind(), "confluence"),
             Err(e) => panic!("{e}"),
         }
     }

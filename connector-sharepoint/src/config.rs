@@ -80,6 +80,12 @@ pub struct SharePointConfig {
     /// request per file read; default false).
     #[serde(default)]
     pub permissions: bool,
+    /// Download PDF, Office, OpenDocument, RTF and email files and put
+    /// their text in sections (with the `extract` feature, on by default;
+    /// one more request per such file). A file that cannot be read is a
+    /// per-document failure naming the reason.
+    #[serde(default = "yes")]
+    pub extract: bool,
     /// Largest text file read, in bytes (default 10 MiB); larger ones are
     /// per-document failures.
     #[serde(default = "default_max_text_bytes")]
@@ -165,6 +171,7 @@ impl SharePointConfig {
             scope: default_scope(),
             include_pages: true,
             permissions: false,
+            extract: true,
             max_text_bytes: DEFAULT_MAX_TEXT_BYTES,
             credentials: None,
             options: SourceOptions::default(),
@@ -216,6 +223,12 @@ impl SharePointConfig {
     /// Whether to read permissions into `Document::access`.
     pub fn permissions(mut self, yes: bool) -> Self {
         self.permissions = yes;
+        self
+    }
+
+    /// Extract the text of PDF, Office and similar files (default on).
+    pub fn extract(mut self, yes: bool) -> Self {
+        self.extract = yes;
         self
     }
 

@@ -28,8 +28,9 @@ pub(crate) async fn file_item(
     let mime = item.file.as_ref().and_then(|f| f.mime_type.clone());
     let config = &ctx.config;
     let text = is_text(&name, mime.as_deref());
+    let extract = !text && extracts(config.extract, &name, mime.as_deref());
     let attachment_cap = config.options.attachment_max_bytes;
-    let needs_requests = text || attachment_cap.is_some() || config.permissions;
+    let needs_requests = text || extract || attachment_cap.is_some() || config.permissions;
     let _permit = if needs_requests {
         Some(ctx.downloads.acquire().await.map_err(|e| {
             Error::new(ErrorKind::Cancelled, "the sync is shutting down").with_source(e)
@@ -38,7 +39,26 @@ pub(crate) async fn file_item(
         None
     };
     let failure = |why: String| Ok(Item::Failure(DocumentFailure::new(id.clone(), why)));
-    let body = if text {
+    let mut extracted = None;
+    let body = if extract {
+        let limit = extract_limit();
+        if let Some(size) = item.size.filter(|s| *s > limit) {
+            return failure(format!(
+                "{folder}/{name}: {size} bytes is over the {limit}-byte extraction cap; set `extract` to false or leave the folder out"
+            ));
+        }
+        let bytes = match ctx.client.content(&library.drive_id, &item.id, limit).await {
+            Ok(bytes) => bytes,
+            Err(e) if e.ends_stream() => return Err(e),
+            Err(e) => return failure(format!("{folder}/{name}: could not read the file: {e}")),
+        };
+        match extract_text(&bytes, &name, mime.as_deref()).await {
+            Ok(text) => extracted = text,
+            Err(why) => return failure(format!("{folder}/{name}: {why}")),
+        }
+        let keep = attachment_cap.is_some_and(|cap| bytes.len() as u64 <= cap);
+        Body::Attachment(keep.then_some(bytes))
+    } else if text {
         if let Some(size) = item.size.filter(|s| *s > config.max_text_bytes) {
             return failure(format!(
                 "{folder}/{name}: text file of {size} bytes is over the {}-byte limit (max_text_bytes)",
@@ -80,6 +100,7 @@ pub(crate) async fn file_item(
         (None, false)
     };
     let mut doc = file_document(library, folder, item, body, access);
+    fill(&mut doc, extracted);
     if truncated {
         doc.metadata.insert(
             "truncated".into(),
@@ -87,6 +108,62 @@ pub(crate) async fn file_item(
         );
     }
     Ok(Item::from(doc))
+}
+
+#[cfg(feature = "extract")]
+type Extracted = connector_extract::Extracted;
+#[cfg(not(feature = "extract"))]
+type Extracted = std::convert::Infallible;
+
+/// Whether a file goes through text extraction: asked for, and a format
+/// the extraction crate reads.
+fn extracts(on: bool, name: &str, mime: Option<&str>) -> bool {
+    #[cfg(feature = "extract")]
+    return on && connector_extract::Extractor::supports(name, mime);
+    #[cfg(not(feature = "extract"))]
+    {
+        let _ = (on, name, mime);
+        false
+    }
+}
+
+/// The largest file downloaded for extraction.
+fn extract_limit() -> u64 {
+    #[cfg(feature = "extract")]
+    return connector_extract::ExtractOptions::default().max_input_bytes;
+    #[cfg(not(feature = "extract"))]
+    0
+}
+
+/// The file's text, on the blocking pool within the time budget; the
+/// reason when it cannot be read.
+async fn extract_text(
+    bytes: &[u8],
+    name: &str,
+    mime: Option<&str>,
+) -> std::result::Result<Option<Extracted>, String> {
+    #[cfg(feature = "extract")]
+    return connector_extract::Extractor::default()
+        .extract(bytes.to_vec(), name, mime)
+        .await
+        .map(Some)
+        .map_err(|e| e.to_string());
+    #[cfg(not(feature = "extract"))]
+    {
+        let _ = (bytes, name, mime);
+        Ok(None)
+    }
+}
+
+/// Sections, authors and extraction metadata into the file's document.
+fn fill(doc: &mut connector_core::Document, extracted: Option<Extracted>) {
+    #[cfg(feature = "extract")]
+    if let Some(extracted) = extracted {
+        let link = doc.url.clone();
+        extracted.fill(doc, link.as_deref());
+    }
+    #[cfg(not(feature = "extract"))]
+    let _ = (doc, extracted);
 }
 
 /// Who may see an item, and whether its permission list was cut at

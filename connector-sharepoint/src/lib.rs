@@ -34,6 +34,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod checkpoint;
 mod client;
 mod config;

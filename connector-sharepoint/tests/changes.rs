@@ -23,6 +23,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn config(server: &MockServer) -> SharePointConfig {
     SharePointConfig::new(TENANT)
+        // Listing and change tests; extraction has its own test.
+        .extract(false)
         .site(SITE_URL)
         .graph_url(graph(server))
         .login_url(server.uri())

@@ -31,6 +31,8 @@ fn options() -> SourceOptions {
 
 fn config(server: &MockServer) -> SharePointConfig {
     SharePointConfig::new(TENANT)
+        // Listing and change tests; extraction has its own test.
+        .extract(false)
         .site(SITE_URL)
         .graph_url(graph(server))
         .login_url(server.uri())

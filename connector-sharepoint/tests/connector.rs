@@ -28,6 +28,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn config(server: &MockServer) -> SharePointConfig {
     SharePointConfig::new(TENANT)
+        // Listing and change tests; extraction has its own test.
+        .extract(false)
         .site(SITE_URL)
         .graph_url(graph(server))
         .login_url(server.uri())
@@ -597,6 +599,60 @@ async fn a_text_file_over_the_cap_is_a_per_document_failure() {
         got.failures
     );
     assert_eq!(got.docs.len(), 5);
+}
+
+#[tokio::test]
+async fn office_files_are_extracted_and_unreadable_ones_are_failures_with_the_reason() {
+    let g = graph_server(200).await;
+    g.docs.state.lock().unwrap().current.push(file(
+        DOCS,
+        "01MEMO",
+        "memo.rtf",
+        ROOT_ID,
+        "/memo.rtf",
+        "application/rtf",
+        70,
+        1,
+    ));
+    let mut with_extraction = config(&g.server).include_pages(false).extract(true);
+    with_extraction.options = with_extraction.options.with_attachment_bytes(1 << 20);
+    let got = collect(connector(with_extraction).load()).await.unwrap();
+
+    let memo = got.doc("memo.rtf");
+    let text: Vec<&str> = memo.sections.iter().map(|s| s.text.as_str()).collect();
+    assert!(
+        text.join("\n").contains("Book trains under four hours."),
+        "{text:?}"
+    );
+    assert_eq!(memo.metadata["extracted_format"], "rtf".to_string().into());
+    assert_eq!(
+        memo.sections[0].link.as_deref(),
+        Some("https://contoso.sharepoint.com/sites/Eng/Shared%20Documents/memo.rtf")
+    );
+    // The file itself stays described, with its bytes as asked for.
+    assert_eq!(
+        memo.attachments[0].content_type.as_deref(),
+        Some("application/rtf")
+    );
+    assert!(memo.attachments[0].bytes.is_some());
+
+    // A broken deck, and files whose content cannot be fetched: each one
+    // failure naming the file and the reason; the rest syncs.
+    assert!(
+        got.failures
+            .iter()
+            .any(|f| f.contains("deck.pptx") && f.contains("zip")),
+        "{:?}",
+        got.failures
+    );
+    assert!(
+        got.failures
+            .iter()
+            .any(|f| f.contains("budget.xlsx") && f.contains("404")),
+        "{:?}",
+        got.failures
+    );
+    assert!(got.doc("plan.txt").sections[0].text.contains("ship it"));
 }
 
 #[tokio::test]

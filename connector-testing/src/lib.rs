@@ -36,6 +36,8 @@
 //! # }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod checks;
 pub mod hostile;
 mod run;

@@ -47,6 +47,10 @@ pub enum Source {
     /// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
     /// AWS_PROFILE, AWS_REGION, web identity, instance metadata).
     S3(S3Args),
+    /// Any connector this build knows, from a JSON or TOML file holding
+    /// `kind` and the connector's configuration; a string `${NAME}` in it
+    /// is read from the environment variable NAME (keep secrets there).
+    Config(ConfigArgs),
 }
 
 impl Source {
@@ -57,6 +61,7 @@ impl Source {
             Source::Sharepoint(a) => &a.common,
             Source::Confluence(a) => &a.common,
             Source::S3(a) => &a.common,
+            Source::Config(a) => &a.common,
         }
     }
 }
@@ -131,6 +136,11 @@ pub struct FsArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
     pub max_text_bytes: u64,
 
+    /// Keep PDF, Office, OpenDocument, RTF and email files as attachment
+    /// entries without extracting their text.
+    #[arg(long)]
+    pub no_extract: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -152,12 +162,17 @@ pub struct JiraArgs {
 
     /// Override the deployment detected from the URL (*.atlassian.net is Cloud).
     #[arg(long, value_enum)]
-    pub deployment: Option<JiraDeployment>,
+    pub deployment: Option<Deployment>,
 
     /// Download attachments of at most this many bytes into the output
-    /// (base64 in JSON); larger ones are listed without bytes.
+    /// (base64 in JSON); larger ones are listed without bytes. The text of
+    /// PDF, Office and similar attachments becomes sections of the issue.
     #[arg(long, value_name = "BYTES")]
     pub attachment_bytes: Option<u64>,
+
+    /// With --attachment-bytes, keep the bytes but extract no text.
+    #[arg(long)]
+    pub no_extract: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -239,6 +254,10 @@ pub struct ConfluenceArgs {
     #[arg(long)]
     pub archived: bool,
 
+    /// Override the deployment detected from the URL (*.atlassian.net is Cloud).
+    #[arg(long, value_enum)]
+    pub deployment: Option<Deployment>,
+
     /// Download attachments of at most this many bytes into the output
     /// (base64 in JSON); larger ones are listed without bytes.
     #[arg(long, value_name = "BYTES")]
@@ -279,17 +298,43 @@ pub struct SharePointArgs {
     #[arg(long)]
     pub no_pages: bool,
 
+    /// Do not download PDF, Office, OpenDocument, RTF and email files to
+    /// extract their text; list them as attachment entries.
+    #[arg(long)]
+    pub no_extract: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
 
-/// `--deployment` values.
+/// `config`: a connector from a configuration file.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The configuration: `.json` is read as JSON, anything else as TOML.
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `--deployment` values (Jira and Confluence).
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum JiraDeployment {
-    /// Jira Cloud: REST v3, email + API token.
+pub enum Deployment {
+    /// Atlassian Cloud: email + API token.
     Cloud,
-    /// Jira Data Center or Server: REST v2, personal access token.
+    /// Data Center or Server: personal access token.
     DataCenter,
+}
+
+impl Deployment {
+    /// The name the configuration uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Deployment::Cloud => "cloud",
+            Deployment::DataCenter => "data_center",
+        }
+    }
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {

@@ -10,6 +10,7 @@
 //! SIGINT, SIGTERM and SIGHUP stop it cleanly (see [`signals`]).
 
 mod cli;
+mod config;
 mod progress;
 mod signals;
 
@@ -24,18 +25,11 @@ use connector_core::checkpoint::{CheckpointStore, FileCheckpointStore, MemoryChe
 use connector_core::runner::{RunnerOptions, SyncMode, SyncReport, SyncRunner, SyncWarning};
 use connector_core::sink::{CsvSink, JsonlSink, Sink};
 use connector_core::{CancellationToken, Connector, Error, ErrorKind};
-use connector_fs::{FsConfig, FsConnector};
 use connector_s3::{S3Config, S3Connector, S3Credentials};
+use connector_sdk::connector_from_config;
+use serde_json::{Value, json};
 
-use cli::{Cli, CommonArgs, ConfluenceArgs, JiraArgs, JiraDeployment, SharePointArgs, Source};
-use connector_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceConnector};
-use connector_core::credentials::SecretString;
-use connector_core::credentials::StaticAuth;
-use connector_core::deployment::Deployment;
-use connector_core::http::HttpClient;
-use connector_core::options::SourceOptions;
-use connector_jira::{JiraConfig, JiraConnector};
-use connector_sharepoint::{SharePointConfig, SharePointConnector};
+use cli::{Cli, CommonArgs, ConfluenceArgs, FsArgs, JiraArgs, SharePointArgs, Source};
 use progress::Progress;
 use signals::Signals;
 
@@ -99,58 +93,67 @@ struct Opened {
     connector: Box<dyn Connector>,
     /// The id its state is kept under, unless --connection-id says otherwise.
     id: String,
-    /// The HTTP client of an HTTP source, for the summary's request counts.
-    http: Option<HttpClient>,
 }
 
-/// Read a secret from the environment; empty counts as missing.
-fn env_secret(name: &str) -> Option<SecretString> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .map(SecretString::from)
+impl Opened {
+    /// The connector `kind` built from `config`, as a host builds it.
+    fn from_config(kind: &str, config: Value, id: String) -> Result<Self, Error> {
+        let connector = connector_from_config(kind, config).map_err(|e| e.context(kind))?;
+        Ok(Self { connector, id })
+    }
+}
+
+/// A non-empty environment variable.
+fn env_text(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The `options` every source shares, from the common flags.
+fn options(common: &CommonArgs, attachment_bytes: Option<u64>) -> Value {
+    let mut options = json!({});
+    if let Some(rate) = common.rate {
+        options["rate"] = json!(rate);
+    }
+    if let Some(cap) = attachment_bytes {
+        options["attachment_max_bytes"] = json!(cap);
+    }
+    options
+}
+
+/// Atlassian credentials from `{PREFIX}_EMAIL` + `{PREFIX}_API_TOKEN`
+/// (Cloud) or `{PREFIX}_PAT` (Data Center).
+fn atlassian_credentials(prefix: &str, product: &str) -> Result<Value, Error> {
+    let (email, token, pat) = (
+        format!("{prefix}_EMAIL"),
+        format!("{prefix}_API_TOKEN"),
+        format!("{prefix}_PAT"),
+    );
+    match (env_text(&email), env_text(&token), env_text(&pat)) {
+        (Some(email), Some(token), _) => Ok(json!({"email": email, "api_token": token})),
+        (_, _, Some(pat)) => Ok(json!({"token": pat})),
+        (Some(_), None, None) => Err(Error::config(format!(
+            "{email} is set but {token} is not; set both ({product} Cloud) or {pat} (Data Center)"
+        ))),
+        _ => Err(Error::config(format!(
+            "set {email} and {token} ({product} Cloud) or {pat} (Data Center personal access token)"
+        ))),
+    }
 }
 
 fn jira(args: &JiraArgs) -> Result<Opened, Error> {
-    let auth = match (
-        std::env::var("JIRA_EMAIL").ok().filter(|v| !v.is_empty()),
-        env_secret("JIRA_API_TOKEN"),
-        env_secret("JIRA_PAT"),
-    ) {
-        (Some(email), Some(token), _) => StaticAuth::basic(email, token),
-        (_, _, Some(pat)) => StaticAuth::bearer(pat),
-        (Some(_), None, None) => {
-            return Err(Error::config(
-                "JIRA_EMAIL is set but JIRA_API_TOKEN is not; set both (Cloud) or JIRA_PAT (Data Center)",
-            ));
-        }
-        _ => {
-            return Err(Error::config(
-                "set JIRA_EMAIL and JIRA_API_TOKEN (Jira Cloud) or JIRA_PAT (Data Center personal access token)",
-            ));
-        }
-    };
-    let mut config = JiraConfig::new(&args.url).credentials(auth);
-    for key in &args.projects {
-        config = config.project(key.clone());
-    }
+    let mut config = json!({
+        "base_url": args.url,
+        "credentials": atlassian_credentials("JIRA", "Jira")?,
+        "projects": args.projects,
+        "options": options(&args.common, args.attachment_bytes),
+        "extract": !args.no_extract,
+    });
     if let Some(jql) = &args.jql {
-        config = config.jql(jql.clone());
+        config["jql"] = json!(jql);
     }
-    let mut options = SourceOptions::default();
-    if let Some(rate) = args.common.rate {
-        options = options.with_rate(rate);
+    if let Some(deployment) = args.deployment {
+        config["deployment"] = json!(deployment.name());
     }
-    if let Some(cap) = args.attachment_bytes {
-        options = options.with_attachment_bytes(cap);
-    }
-    config = config.options(options);
-    match args.deployment {
-        Some(JiraDeployment::Cloud) => config = config.deployment(Deployment::Cloud),
-        Some(JiraDeployment::DataCenter) => config = config.deployment(Deployment::DataCenter),
-        None => {}
-    }
-    let connector = JiraConnector::new(config).map_err(|e| e.context("jira"))?;
     let mut id = format!("jira:{}", args.url.trim_end_matches('/'));
     if !args.projects.is_empty() {
         id.push(':');
@@ -160,11 +163,7 @@ fn jira(args: &JiraArgs) -> Result<Opened, Error> {
         // JQL can be long and odd: a short digest keeps the id a file name.
         id.push_str(&format!(":jql-{:016x}", fnv1a(jql)));
     }
-    Ok(Opened {
-        http: Some(connector.http().clone()),
-        connector: Box::new(connector),
-        id,
-    })
+    Opened::from_config("jira", config, id)
 }
 
 /// A stable 64-bit FNV-1a hash (std's hasher is not stable across releases).
@@ -175,89 +174,86 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 fn confluence(args: &ConfluenceArgs) -> Result<Opened, Error> {
-    let email = std::env::var("CONFLUENCE_EMAIL")
-        .ok()
-        .filter(|v| !v.trim().is_empty());
-    let auth = match (
-        email,
-        env_secret("CONFLUENCE_API_TOKEN"),
-        env_secret("CONFLUENCE_PAT"),
-    ) {
-        (Some(email), Some(token), _) => ConfluenceAuth::basic(email, token),
-        (_, _, Some(pat)) => ConfluenceAuth::bearer(pat),
-        (Some(_), None, None) => {
-            return Err(Error::config(
-                "CONFLUENCE_EMAIL is set but CONFLUENCE_API_TOKEN is not; set both (Cloud) or CONFLUENCE_PAT (Data Center)",
-            ));
-        }
-        _ => {
-            return Err(Error::config(
-                "set CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN (Confluence Cloud) or CONFLUENCE_PAT (Data Center personal access token)",
-            ));
-        }
-    };
-    let mut config = ConfluenceConfig::new(&args.url)
-        .footer_comments(args.comments)
-        .archived(args.archived);
-    for key in &args.spaces {
-        config = config.space(key.clone());
+    let mut config = json!({
+        "base_url": args.url,
+        "credentials": atlassian_credentials("CONFLUENCE", "Confluence")?,
+        "spaces": args.spaces,
+        "footer_comments": args.comments,
+        "archived": args.archived,
+        "options": options(&args.common, args.attachment_bytes),
+    });
+    if let Some(deployment) = args.deployment {
+        config["deployment"] = json!(deployment.name());
     }
-    if let Some(rate) = args.common.rate {
-        config = config.requests_per_second(rate);
-    }
-    if let Some(cap) = args.attachment_bytes {
-        config = config.attachment_bytes(cap);
-    }
-    let connector = ConfluenceConnector::new(config, auth).map_err(|e| e.context("confluence"))?;
     let mut id = format!("confluence:{}", args.url.trim_end_matches('/'));
     if !args.spaces.is_empty() {
         id.push(':');
         id.push_str(&args.spaces.join(","));
     }
-    Ok(Opened {
-        http: Some(connector.client().http().clone()),
-        connector: Box::new(connector),
-        id,
-    })
+    Opened::from_config("confluence", config, id)
 }
 
 fn sharepoint(args: &SharePointArgs) -> Result<Opened, Error> {
-    let id = std::env::var("SHAREPOINT_CLIENT_ID")
-        .ok()
-        .filter(|v| !v.trim().is_empty());
-    let (Some(client_id), Some(secret)) = (id, env_secret("SHAREPOINT_CLIENT_SECRET")) else {
+    let (Some(client_id), Some(secret)) = (
+        env_text("SHAREPOINT_CLIENT_ID"),
+        env_text("SHAREPOINT_CLIENT_SECRET"),
+    ) else {
         return Err(Error::config(
             "set SHAREPOINT_CLIENT_ID and SHAREPOINT_CLIENT_SECRET (an Entra ID app registration with Sites.Read.All)",
         ));
     };
-    let mut config = SharePointConfig::new(&args.tenant)
-        .include_pages(!args.no_pages)
-        .permissions(args.permissions)
-        .credentials(client_id, secret);
-    for site in &args.sites {
-        config = config.site(site.clone());
-    }
-    for library in &args.libraries {
-        config = config.library(library.clone());
-    }
+    let mut config = json!({
+        "tenant": args.tenant,
+        "sites": args.sites,
+        "libraries": args.libraries,
+        "include_pages": !args.no_pages,
+        "permissions": args.permissions,
+        "extract": !args.no_extract,
+        "credentials": {"client_id": client_id, "client_secret": secret},
+        "options": options(&args.common, None),
+    });
     if let Some(url) = &args.graph_url {
-        config = config.graph_url(url.clone());
+        config["graph_url"] = json!(url);
     }
     if let Some(url) = &args.login_url {
-        config = config.login_url(url.clone());
+        config["login_url"] = json!(url);
     }
-    config.options.rate = args.common.rate;
-    let connector = SharePointConnector::new(config).map_err(|e| e.context("sharepoint"))?;
     let mut id = format!("sharepoint:{}:{}", args.tenant, args.sites.join(","));
     if !args.libraries.is_empty() {
         id.push(':');
         id.push_str(&args.libraries.join(","));
     }
+    Opened::from_config("sharepoint", config, id)
+}
+
+fn fs(args: &FsArgs) -> Result<Opened, Error> {
+    // Never ingest our own output or state when they sit inside --path
+    // (outside it, an exclusion matches nothing). The sinks write --out in
+    // place, with no sibling temporary files.
+    let mut exclude = vec![args.common.out.clone()];
+    exclude.extend(args.common.state.clone());
+    let config = json!({
+        "path": args.path,
+        "ignore_patterns": args.ignore,
+        "include_hidden": args.hidden,
+        "max_text_bytes": args.max_text_bytes,
+        "exclude_paths": exclude,
+        "extract": !args.no_extract,
+    });
+    let connector = connector_from_config("fs", config).map_err(|e| e.context("--path"))?;
+    let root = std::fs::canonicalize(&args.path).unwrap_or_else(|_| args.path.clone());
     Ok(Opened {
-        http: Some(connector.http().clone()),
-        connector: Box::new(connector),
-        id,
+        connector,
+        id: format!("fs:{}", root.display()),
     })
+}
+
+/// A connector from a configuration file (`sync config --file`).
+fn from_file(args: &cli::ConfigArgs) -> Result<Opened, Error> {
+    let file = config::read(&args.file)?;
+    let path = std::fs::canonicalize(&args.file).unwrap_or_else(|_| args.file.clone());
+    let id = format!("{}:{}", file.kind, path.display());
+    Opened::from_config(&file.kind, file.config, id)
 }
 
 /// The connector for the chosen source.
@@ -266,29 +262,8 @@ fn connector(source: &Source) -> Result<Opened, Error> {
         Source::Jira(args) => jira(args),
         Source::Sharepoint(args) => sharepoint(args),
         Source::Confluence(args) => confluence(args),
-        Source::Fs(args) => {
-            let mut config = FsConfig::default()
-                .max_text_bytes(args.max_text_bytes)
-                .include_hidden(args.hidden);
-            for pattern in &args.ignore {
-                config = config.ignore(pattern.clone());
-            }
-            // Never ingest our own output or state when they sit inside
-            // --path (outside it, an exclusion matches nothing). The sinks
-            // write --out in place, with no sibling temporary files.
-            config = config.exclude_path(&args.common.out);
-            if let Some(state) = &args.common.state {
-                config = config.exclude_path(state);
-            }
-            let connector =
-                FsConnector::new(&args.path, config).map_err(|e| e.context("--path"))?;
-            let id = format!("fs:{}", connector.root().display());
-            Ok(Opened {
-                connector: Box::new(connector),
-                id,
-                http: None,
-            })
-        }
+        Source::Fs(args) => fs(args),
+        Source::Config(args) => from_file(args),
         Source::S3(args) => {
             if args.common.rate.is_some() {
                 return Err(Error::config(
@@ -320,7 +295,6 @@ fn connector(source: &Source) -> Result<Opened, Error> {
             Ok(Opened {
                 connector: Box::new(connector),
                 id,
-                http: None,
             })
         }
     }
@@ -363,7 +337,6 @@ async fn run(cli: Cli, signals: &Signals) -> Result<(), Error> {
     let Opened {
         connector,
         id: default_id,
-        http,
     } = connector(&cli.source)?;
     let mut sink = sink(common)?;
     let store = store(common.state.as_deref())?;
@@ -385,16 +358,11 @@ async fn run(cli: Cli, signals: &Signals) -> Result<(), Error> {
     let result = runner.run(connector.as_ref(), &mut sink, mode).await;
     progress.finish();
     let report = result?;
-    print_summary(
-        &report,
-        started.elapsed().as_secs_f64(),
-        &common.out,
-        http.as_ref(),
-    );
+    print_summary(&report, started.elapsed().as_secs_f64(), &common.out);
     Ok(())
 }
 
-fn print_summary(report: &SyncReport, secs: f64, out: &Path, http: Option<&HttpClient>) {
+fn print_summary(report: &SyncReport, secs: f64, out: &Path) {
     let total = report.documents_processed + report.documents_skipped;
     let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
     let resumed = if report.resumed { " (resumed)" } else { "" };
@@ -408,8 +376,7 @@ fn print_summary(report: &SyncReport, secs: f64, out: &Path, http: Option<&HttpC
         secs,
         rate
     );
-    if let Some(http) = http {
-        let c = http.counters();
+    if let Some(c) = &report.source {
         eprintln!(
             "http: {} requests, {} retries, {} throttled ({:.1}s waiting), {:.1} MiB received",
             c.requests,

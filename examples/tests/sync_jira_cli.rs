@@ -187,3 +187,66 @@ async fn missing_credentials_and_bad_urls_are_one_line_errors() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_file_builds_the_connector_as_a_host_would() {
+    let server = jira().await;
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out.jsonl").display().to_string();
+    let file = scratch.path().join("jira.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "kind = \"jira\"\nbase_url = \"{}\"\ndeployment = \"cloud\"\nprojects = [\"ENG\"]\n\
+             credentials = {{ email = \"mia@example.com\", api_token = \"${{JIRA_API_TOKEN}}\" }}\n\
+             options = {{ rate = 500.0 }}\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let args = |file: &Path| {
+        vec![
+            "config".to_string(),
+            "--file".into(),
+            file.display().to_string(),
+            "--out".into(),
+            out.clone(),
+        ]
+    };
+
+    let unset = run(args(&file), vec![]).await;
+    let text = stderr(&unset);
+    assert_eq!(unset.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("credentials.api_token") && text.contains("JIRA_API_TOKEN"),
+        "{text}"
+    );
+
+    let done = run(args(&file), vec![("JIRA_API_TOKEN", "tok-SECRET-123")]).await;
+    let text = stderr(&done);
+    assert!(done.status.success(), "{text}");
+    assert!(text.contains("done: 120 documents written"), "{text}");
+    // The HTTP counters come from the connector's metrics in the report.
+    assert!(
+        text.contains("http: ") && text.contains("requests"),
+        "{text}"
+    );
+    assert!(!text.contains("tok-SECRET-123"));
+
+    let typo = scratch.path().join("typo.json");
+    std::fs::write(
+        &typo,
+        r#"{"kind": "jira", "base_url": "https://acme.atlassian.net", "project": ["ENG"]}"#,
+    )
+    .unwrap();
+    let refused = run(args(&typo), vec![]).await;
+    let text = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(text.contains("unknown field `project`"), "{text}");
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+
+    let gopher = scratch.path().join("gopher.json");
+    std::fs::write(&gopher, r#"{"kind": "gopher"}"#).unwrap();
+    let text = stderr(&run(args(&gopher), vec![]).await);
+    assert!(text.contains("this build knows: fs, jira"), "{text}");
+}

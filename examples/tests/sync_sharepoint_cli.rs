@@ -142,6 +142,8 @@ fn args(server: &MockServer, out: &Path, state: &Path) -> Vec<String> {
         format!("{}/v1.0", server.uri()),
         "--login-url".into(),
         server.uri(),
+        // The stand-in serves listings only: no file bytes to extract.
+        "--no-extract".into(),
         "--out".into(),
         out.display().to_string(),
         "--state".into(),

@@ -296,10 +296,8 @@ impl Respond for V2Pages {
             .iter()
             .map(|i| {
                 let mut i = i.clone();
-                if !with_body {
-                    if let Some(o) = i.as_object_mut() {
-                        o.remove("body");
-                    }
+                if !with_body && let Some(o) = i.as_object_mut() {
+                    o.remove("body");
                 }
                 i
             })

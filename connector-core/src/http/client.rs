@@ -420,10 +420,15 @@ impl Request<'_> {
     /// the page around them. A page without the array is a
     /// [`Decode`](ErrorKind::Decode) error naming the request. The body is
     /// read inside the retry loop, as for [`fetch_json`](Self::fetch_json).
+    ///
+    /// A `Link: <…>; rel="next"` header (RFC 8288, as Confluence Cloud and
+    /// GitHub send it) is kept in [`SplitPage::link_next`](crate::json::SplitPage::link_next).
     pub async fn fetch_page(self, key: &str) -> Result<crate::json::SplitPage> {
-        let (request, scrubber, body) = self.exchange(true).await?.into_body()?;
-        crate::json::split_page(&scrubber.bytes(&body), key)
-            .map_err(|e| e.with_request_line(&request))
+        let (request, scrubber, headers, body) = self.exchange(true).await?.into_parts()?;
+        let mut page = crate::json::split_page(&scrubber.bytes(&body), key)
+            .map_err(|e| e.with_request_line(&request))?;
+        page.link_next = super::next_link(&headers);
+        Ok(page)
     }
 
     /// [`fetch_page`](Self::fetch_page), with the answer's headers: for
@@ -433,8 +438,9 @@ impl Request<'_> {
         key: &str,
     ) -> Result<(crate::json::SplitPage, HeaderMap)> {
         let (request, scrubber, headers, body) = self.exchange(true).await?.into_parts()?;
-        let page = crate::json::split_page(&scrubber.bytes(&body), key)
+        let mut page = crate::json::split_page(&scrubber.bytes(&body), key)
             .map_err(|e| e.with_request_line(&request))?;
+        page.link_next = super::next_link(&headers);
         Ok((page, headers))
     }
 

@@ -211,6 +211,10 @@ pub fn contents() -> HashMap<String, Vec<u8>> {
     m.insert("01DATA".into(), b"a,b\n1,2\n3,4\n".to_vec());
     m.insert("01DECK".into(), vec![0x50, 0x4b, 3, 4, 0, 1, 2]);
     m.insert("01NEW".into(), b"brand new".to_vec());
+    m.insert(
+        "01MEMO".into(),
+        br"{\rtf1\ansi Travel policy\par Book trains under four hours.\par}".to_vec(),
+    );
     m
 }
 
