@@ -8,6 +8,10 @@
 //! # the ceiling is page_size / latency records per second.
 //! cargo run --release -p connector-servicenow --example bench_servicenow [records] [latency_ms] [page_size]
 //!
+//! # Incidents with three journal entries each: one journal listing per
+//! # 50 incidents instead of one request per incident.
+//! cargo run --release -p connector-servicenow --example bench_servicenow incidents [records] [latency_ms] [page_size]
+//!
 //! # The Rust sync against the loop a Python user writes with `requests`
 //! # (offset paging, records written as JSON lines, no HTML conversion), on
 //! # the same server.
@@ -81,11 +85,92 @@ fn article(n: usize) -> String {
     value.to_string()
 }
 
+/// Incident `n` as the Table API writes it with `sysparm_display_value=all`.
+fn incident(n: usize) -> String {
+    let pair = |v: &str| json!({"display_value": v, "value": v});
+    json!({
+        "sys_id": pair(&sys_id(n)),
+        "number": pair(&format!("INC{n:07}")),
+        "short_description": pair(&format!("Email down on floor {n}")),
+        "description": pair(&"Outlook cannot connect to the server since this morning. ".repeat(4)),
+        "close_notes": pair("Restarted the exchange connector."),
+        "state": {"display_value": "Resolved", "value": "6"},
+        "priority": {"display_value": "2 - High", "value": "2"},
+        "category": pair("software"),
+        "caller_id": {"display_value": "Abel Tuter", "value": sys_id(3)},
+        "assignment_group": {"display_value": "Service Desk", "value": sys_id(4)},
+        "sys_created_on": pair(&at(0)),
+        "sys_updated_on": pair(&at(n))
+    })
+    .to_string()
+}
+
+/// Journal entries of the incidents named in `query` (`element_idIN…` or
+/// `element_id=…`), three each.
+fn journal(query: &str, offset: usize, limit: usize) -> ResponseTemplate {
+    let ids: Vec<&str> = query
+        .split('^')
+        .find_map(|c| {
+            c.strip_prefix("element_idIN")
+                .or_else(|| c.strip_prefix("element_id="))
+        })
+        .map(|list| list.split(',').collect())
+        .unwrap_or_default();
+    let all: Vec<String> = ids
+        .iter()
+        .flat_map(|id| {
+            (0..3).map(move |i| {
+                json!({
+                    "sys_id": format!("{id}{i}"),
+                    "element_id": id,
+                    "element": "comments",
+                    "value": "Any news on this? It still fails for the whole team.",
+                    "sys_created_on": at(i),
+                    "sys_created_by": "beth.anglin"
+                })
+                .to_string()
+            })
+        })
+        .collect();
+    let page: Vec<&str> = all
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(String::as_str)
+        .collect();
+    ResponseTemplate::new(200)
+        .insert_header("X-Total-Count", all.len().to_string().as_str())
+        .set_body_raw(
+            format!("{{\"result\":[{}]}}", page.join(",")),
+            "application/json",
+        )
+}
+
 impl Respond for Instance {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        if request.url.path() != "/api/now/table/kb_knowledge" {
-            return ResponseTemplate::new(404);
-        }
+        let record: fn(usize) -> String = match request.url.path() {
+            "/api/now/table/kb_knowledge" => article,
+            "/api/now/table/incident" => incident,
+            "/api/now/table/sys_journal_field" => {
+                let param = |k: &str| {
+                    request
+                        .url
+                        .query_pairs()
+                        .find(|(name, _)| name == k)
+                        .map(|(_, v)| v.into_owned())
+                };
+                let number = |k: &str, default: usize| {
+                    param(k).and_then(|v| v.parse().ok()).unwrap_or(default)
+                };
+                return journal(
+                    &param("sysparm_query").unwrap_or_default(),
+                    number("sysparm_offset", 0),
+                    number("sysparm_limit", 10_000),
+                )
+                .set_delay(self.latency);
+            }
+            _ => return ResponseTemplate::new(404),
+        };
         let param = |k: &str| {
             request
                 .url
@@ -110,7 +195,7 @@ impl Respond for Instance {
         let first = after + 1 + offset;
         let remaining = self.n.saturating_sub(after);
         let end = (first + limit).min(self.n + 1);
-        let records: Vec<String> = (first..end).map(article).collect();
+        let records: Vec<String> = (first..end).map(record).collect();
         let body = format!("{{\"result\":[{}]}}", records.join(","));
         let mut answer = ResponseTemplate::new(200)
             .insert_header("X-Total-Count", remaining.to_string().as_str())
@@ -143,10 +228,11 @@ async fn server(n: usize, latency: Duration) -> MockServer {
 /// A full sync of `server` into a JSONL file; the report and its seconds.
 async fn sync(
     server: &MockServer,
+    table: &str,
     page_size: u32,
 ) -> Result<(SyncReport, f64, ServiceNowConnector), Box<dyn std::error::Error>> {
     let config = ServiceNowConfig::new(server.uri())
-        .tables(["kb_knowledge"])
+        .tables([table])
         .page_size(page_size)
         .credentials(ServiceNowAuth::basic("bench", "password"));
     let servicenow = ServiceNowConnector::new(config)?;
@@ -178,7 +264,7 @@ async fn throughput(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let latency = Duration::from_millis(latency_ms);
     let server = server(n, latency).await;
-    let (report, secs, servicenow) = sync(&server, page_size).await?;
+    let (report, secs, servicenow) = sync(&server, "kb_knowledge", page_size).await?;
     let rate = report.documents_processed as f64 / secs;
     let ceiling = f64::from(page_size) / latency.as_secs_f64();
     println!(
@@ -187,6 +273,25 @@ async fn throughput(
         report.documents_processed,
         100.0 * rate / ceiling,
         servicenow.http().counters().requests,
+        peak_rss_mib().map_or("n/a".into(), |m| format!("{m:.1} MiB")),
+    );
+    Ok(())
+}
+
+async fn incidents(
+    n: usize,
+    latency_ms: u64,
+    page_size: u32,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let server = server(n, Duration::from_millis(latency_ms)).await;
+    let (report, secs, servicenow) = sync(&server, "incident", page_size).await?;
+    let requests = servicenow.http().counters().requests;
+    println!(
+        "servicenow incidents {n} (3 comments each), pages of {page_size}, {latency_ms} ms per answer: {} documents in {secs:.2}s = {:.0} docs/s; \
+         {requests} requests ({} a record); peak RSS {}",
+        report.documents_processed,
+        report.documents_processed as f64 / secs,
+        requests as f64 / n.max(1) as f64,
         peak_rss_mib().map_or("n/a".into(), |m| format!("{m:.1} MiB")),
     );
     Ok(())
@@ -227,7 +332,7 @@ async fn against_python(
         .next()
         .and_then(|w| w.parse().ok())
         .unwrap_or(f64::NAN);
-    let (report, secs, servicenow) = sync(&server, page_size).await?;
+    let (report, secs, servicenow) = sync(&server, "kb_knowledge", page_size).await?;
     println!(
         "{n} articles, pages of {page_size}, {latency_ms} ms per page\n\
          python requests loop (offset paging, raw JSON lines): {py_records} records in {py_secs:.2}s = {:.0} records/s\n\
@@ -245,8 +350,14 @@ async fn against_python(
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let python = args.first().map(String::as_str) == Some("python");
-    let rest = if python { &args[1..] } else { &args[..] };
+    let mode = args.first().map(String::as_str);
+    let python = mode == Some("python");
+    let with_incidents = mode == Some("incidents");
+    let rest = if python || with_incidents {
+        &args[1..]
+    } else {
+        &args[..]
+    };
     let num = |i: usize, default: u64| {
         rest.get(i)
             .and_then(|a| a.parse::<u64>().ok())
@@ -255,6 +366,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (n, latency, page) = (num(0, 10_000) as usize, num(1, 50), num(2, 500) as u32);
     if python {
         against_python(n, latency, page).await
+    } else if with_incidents {
+        incidents(n, latency, page).await
     } else {
         throughput(n, latency, page).await
     }

@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use connector_core::Result;
-use connector_core::paging::Capped;
+use std::collections::HashMap;
+
+use connector_core::paging::{Capped, ordered};
+use futures::StreamExt;
 
 use crate::client::ServiceNowClient;
 use crate::sub::{SubListing, capped};
@@ -69,42 +72,20 @@ pub(crate) async fn batch(
     elements: &str,
     page_size: u32,
     cap: usize,
+    concurrency: usize,
 ) -> Vec<Option<Capped<Entry>>> {
+    let chunks: Vec<&[String]> = records.chunks(BATCH).collect();
+    let read = ordered(chunks, concurrency, |chunk| async move {
+        (
+            chunk,
+            one_batch(client, table, chunk, elements, page_size, cap).await,
+        )
+    });
+    futures::pin_mut!(read);
     let mut out: Vec<Option<Capped<Entry>>> = Vec::with_capacity(records.len());
-    for chunk in records.chunks(BATCH) {
-        let listing = SubListing {
-            what: format!("journals of {} {table} records", chunk.len()),
-            table: "sys_journal_field",
-            path: None,
-            query: format!(
-                "name={table}^element_idIN{}^elementIN{elements}^ORDERBYelement_id^ORDERBYsys_created_on^ORDERBYsys_id",
-                chunk.join(",")
-            ),
-            fields: "sys_id,element_id,element,value,sys_created_on,sys_created_by",
-        };
-        let total_cap = cap.saturating_mul(chunk.len());
-        let read = capped(client, listing, page_size, total_cap, |row| {
-            Some((
-                row.sys_id()?.to_owned(),
-                (
-                    row.value("element_id")?.to_owned(),
-                    Entry {
-                        element: row.value("element")?.to_owned(),
-                        value: row.value("value")?.to_owned(),
-                        created: row.time("sys_created_on"),
-                        by: row.text("sys_created_by"),
-                    },
-                ),
-            ))
-        })
-        .await;
-        match read {
-            Ok(all) if !all.truncated => {
-                let mut by_record: std::collections::HashMap<String, Vec<Entry>> =
-                    std::collections::HashMap::new();
-                for (record, entry) in all.items {
-                    by_record.entry(record).or_default().push(entry);
-                }
+    while let Some((chunk, journals)) = read.next().await {
+        match journals {
+            Some(mut by_record) => {
                 for id in chunk {
                     let mut entries = by_record.remove(id).unwrap_or_default();
                     // The listing is ordered by record, then creation.
@@ -116,12 +97,60 @@ pub(crate) async fn batch(
                     }));
                 }
             }
-            Ok(_) => out.extend(chunk.iter().map(|_| None)),
-            Err(e) => {
-                tracing::warn!("{e}; reading these journals one record at a time");
-                out.extend(chunk.iter().map(|_| None));
-            }
+            None => out.extend(chunk.iter().map(|_| None)),
         }
     }
     out
+}
+
+/// The journals of one batch by record, or `None` when the batch is too
+/// large to read here or failed.
+async fn one_batch(
+    client: &ServiceNowClient,
+    table: &str,
+    chunk: &[String],
+    elements: &str,
+    page_size: u32,
+    cap: usize,
+) -> Option<HashMap<String, Vec<Entry>>> {
+    let listing = SubListing {
+        what: format!("journals of {} {table} records", chunk.len()),
+        table: "sys_journal_field",
+        path: None,
+        query: format!(
+            "name={table}^element_idIN{}^elementIN{elements}^ORDERBYelement_id^ORDERBYsys_created_on^ORDERBYsys_id",
+            chunk.join(",")
+        ),
+        fields: "sys_id,element_id,element,value,sys_created_on,sys_created_by",
+    };
+    let total_cap = cap.saturating_mul(chunk.len());
+    let read = capped(client, listing, page_size, total_cap, |row| {
+        Some((
+            row.sys_id()?.to_owned(),
+            (
+                row.value("element_id")?.to_owned(),
+                Entry {
+                    element: row.value("element")?.to_owned(),
+                    value: row.value("value")?.to_owned(),
+                    created: row.time("sys_created_on"),
+                    by: row.text("sys_created_by"),
+                },
+            ),
+        ))
+    })
+    .await;
+    match read {
+        Ok(all) if !all.truncated => {
+            let mut by_record: HashMap<String, Vec<Entry>> = HashMap::new();
+            for (record, entry) in all.items {
+                by_record.entry(record).or_default().push(entry);
+            }
+            Some(by_record)
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!("{e}; reading these journals one record at a time");
+            None
+        }
+    }
 }

@@ -337,6 +337,7 @@ async fn with_journals(reader: Arc<Reader>, mut work: Vec<Work>) -> Vec<Work> {
         elements,
         reader.page_size,
         reader.max_journal,
+        reader.concurrency,
     )
     .await
     .into_iter();

@@ -619,3 +619,37 @@ async fn deletions_inside_a_window_come_from_sys_audit_delete() {
     assert!(out.deleted.is_empty());
     assert_eq!(out.documents.len(), 4);
 }
+
+#[tokio::test]
+async fn oauth_password_grant_signs_in_as_the_user() {
+    let mut db = instance(0, 0, 1);
+    db.authorization = Some("Bearer at-user-0042".into());
+    let (server, _) = serve(db).await;
+    Mock::given(method("POST"))
+        .and(path("/oauth_token.do"))
+        .and(wiremock::matchers::body_string_contains(
+            "grant_type=password",
+        ))
+        .and(wiremock::matchers::body_string_contains(
+            "username=integration",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "at-user-0042",
+            "refresh_token": "rt-0042",
+            "scope": "useraccount",
+            "token_type": "Bearer",
+            "expires_in": 1799
+        })))
+        .expect(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let servicenow = ServiceNowConnector::new(config(&server, &["u_item"], 500).credentials(
+        ServiceNowAuth::password_grant("app", "cl13nt-s3cret", USER, PASSWORD),
+    ))
+    .unwrap();
+    let out = drain(servicenow.load()).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.documents.len(), 1);
+    assert!(!format!("{servicenow:?}").contains(PASSWORD));
+}
