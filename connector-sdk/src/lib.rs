@@ -39,6 +39,8 @@ pub use connector_core as core;
 pub use connector_fs as fs;
 #[cfg(feature = "jira")]
 pub use connector_jira as jira;
+#[cfg(feature = "servicenow")]
+pub use connector_servicenow as servicenow;
 #[cfg(feature = "sharepoint")]
 pub use connector_sharepoint as sharepoint;
 
@@ -52,6 +54,8 @@ pub const KINDS: &[&str] = &[
     "confluence",
     #[cfg(feature = "sharepoint")]
     "sharepoint",
+    #[cfg(feature = "servicenow")]
+    "servicenow",
 ];
 
 /// Build the connector of `kind` from its configuration. Errors name the
@@ -71,6 +75,10 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
         #[cfg(feature = "sharepoint")]
         "sharepoint" => Ok(Box::new(connector_sharepoint::SharePointConnector::new(
             parse("sharepoint", config)?,
+        )?)),
+        #[cfg(feature = "servicenow")]
+        "servicenow" => Ok(Box::new(connector_servicenow::ServiceNowConnector::new(
+            parse("servicenow", config)?,
         )?)),
         _ => Err(Error::config(format!(
             "unknown connector kind {kind:?}; this build knows: {}",
@@ -119,7 +127,7 @@ mod tests {
     fn unknown_kinds_and_shapes_are_clear_errors() {
         let err = error("gopher", Value::Null);
         assert!(
-            err.contains("this build knows: fs, jira, confluence, sharepoint"),
+            err.contains("this build knows: fs, jira, confluence, sharepoint, servicenow"),
             "{err}"
         );
         let err = error("fs", serde_json::json!([]));
@@ -174,6 +182,18 @@ mod tests {
         );
         match confluence {
             Ok(c) => assert_eq!(c.kind(), "confluence"),
+            Err(e) => panic!("{e}"),
+        }
+        let servicenow = connector_from_config(
+            "servicenow",
+            serde_json::json!({
+                "instance": "acme",
+                "credentials": {"user": "svc", "password": "p"},
+                "tables": ["kb_knowledge", "incident"],
+            }),
+        );
+        match servicenow {
+            Ok(c) => assert_eq!(c.kind(), "servicenow"),
             Err(e) => panic!("{e}"),
         }
     }

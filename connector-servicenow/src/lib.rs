@@ -35,6 +35,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod attachments;
 mod checkpoint;
 mod client;

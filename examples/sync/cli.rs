@@ -47,6 +47,10 @@ pub enum Source {
     /// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
     /// AWS_PROFILE, AWS_REGION, web identity, instance metadata).
     S3(S3Args),
+    /// ServiceNow tables: SERVICENOW_USER + SERVICENOW_PASSWORD, or
+    /// SERVICENOW_CLIENT_ID + SERVICENOW_CLIENT_SECRET (OAuth; with the user
+    /// and password too for the password grant), or SERVICENOW_TOKEN.
+    Servicenow(ServiceNowArgs),
     /// Any connector this build knows, from a JSON or TOML file holding
     /// `kind` and the connector's configuration; a string `${NAME}` in it
     /// is read from the environment variable NAME (keep secrets there).
@@ -62,6 +66,7 @@ impl Source {
             Source::Confluence(a) => &a.common,
             Source::S3(a) => &a.common,
             Source::Config(a) => &a.common,
+            Source::Servicenow(a) => &a.common,
         }
     }
 }
@@ -302,6 +307,37 @@ pub struct SharePointArgs {
     /// extract their text; list them as attachment entries.
     #[arg(long)]
     pub no_extract: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `servicenow`: tables of a ServiceNow instance.
+#[derive(Debug, Args)]
+pub struct ServiceNowArgs {
+    /// The instance: a name (`acme` → https://acme.service-now.com) or a URL.
+    #[arg(long, value_name = "NAME|URL")]
+    pub instance: String,
+
+    /// Sync this table (repeatable); default: kb_knowledge, incident, sc_cat_item.
+    #[arg(long = "table", value_name = "NAME")]
+    pub tables: Vec<String>,
+
+    /// Add incidents' work notes (internal) to their comments.
+    #[arg(long)]
+    pub work_notes: bool,
+
+    /// Knowledge articles in every workflow state, not only published ones.
+    #[arg(long)]
+    pub include_unpublished: bool,
+
+    /// List each record's attachments (with bytes up to --attachment-bytes).
+    #[arg(long)]
+    pub attachments: bool,
+
+    /// Download attachments of at most this many bytes (with --attachments).
+    #[arg(long, value_name = "BYTES")]
+    pub attachment_bytes: Option<u64>,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -29,7 +29,9 @@ use connector_s3::{S3Config, S3Connector, S3Credentials};
 use connector_sdk::connector_from_config;
 use serde_json::{Value, json};
 
-use cli::{Cli, CommonArgs, ConfluenceArgs, FsArgs, JiraArgs, SharePointArgs, Source};
+use cli::{
+    Cli, CommonArgs, ConfluenceArgs, FsArgs, JiraArgs, ServiceNowArgs, SharePointArgs, Source,
+};
 use progress::Progress;
 use signals::Signals;
 
@@ -248,6 +250,40 @@ fn fs(args: &FsArgs) -> Result<Opened, Error> {
     })
 }
 
+fn servicenow(args: &ServiceNowArgs) -> Result<Opened, Error> {
+    // The error names the variables to set when none are.
+    connector_sdk::servicenow::ServiceNowAuth::from_env()?;
+    let mut credentials = json!({});
+    for (variable, field) in [
+        ("SERVICENOW_USER", "user"),
+        ("SERVICENOW_PASSWORD", "password"),
+        ("SERVICENOW_CLIENT_ID", "client_id"),
+        ("SERVICENOW_CLIENT_SECRET", "client_secret"),
+        ("SERVICENOW_TOKEN", "token"),
+    ] {
+        if let Some(value) = env_text(variable) {
+            credentials[field] = json!(value);
+        }
+    }
+    let mut config = json!({
+        "instance": args.instance,
+        "credentials": credentials,
+        "work_notes": args.work_notes,
+        "include_unpublished_articles": args.include_unpublished,
+        "attachments": args.attachments,
+        "options": options(&args.common, args.attachment_bytes),
+    });
+    if !args.tables.is_empty() {
+        config["tables"] = json!(args.tables);
+    }
+    let mut id = format!("servicenow:{}", args.instance.trim_end_matches('/'));
+    if !args.tables.is_empty() {
+        id.push(':');
+        id.push_str(&args.tables.join(","));
+    }
+    Opened::from_config("servicenow", config, id)
+}
+
 /// A connector from a configuration file (`sync config --file`).
 fn from_file(args: &cli::ConfigArgs) -> Result<Opened, Error> {
     let file = config::read(&args.file)?;
@@ -264,6 +300,7 @@ fn connector(source: &Source) -> Result<Opened, Error> {
         Source::Confluence(args) => confluence(args),
         Source::Fs(args) => fs(args),
         Source::Config(args) => from_file(args),
+        Source::Servicenow(args) => servicenow(args),
         Source::S3(args) => {
             if args.common.rate.is_some() {
                 return Err(Error::config(

@@ -250,3 +250,39 @@ async fn config_file_builds_the_connector_as_a_host_would() {
     let text = stderr(&run(args(&gopher), vec![]).await);
     assert!(text.contains("this build knows: fs, jira"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servicenow_without_credentials_names_the_variables() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out.jsonl").display().to_string();
+    let args = vec![
+        "servicenow".to_string(),
+        "--instance".into(),
+        "acme".into(),
+        "--out".into(),
+        out,
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(sync_binary());
+        cmd.args(&args).stdin(Stdio::null());
+        for variable in [
+            "SERVICENOW_USER",
+            "SERVICENOW_PASSWORD",
+            "SERVICENOW_CLIENT_ID",
+            "SERVICENOW_CLIENT_SECRET",
+            "SERVICENOW_TOKEN",
+        ] {
+            cmd.env_remove(variable);
+        }
+        cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("SERVICENOW_USER") && text.contains("SERVICENOW_CLIENT_ID"),
+        "{text}"
+    );
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+}
