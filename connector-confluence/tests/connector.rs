@@ -691,7 +691,7 @@ async fn auth_permission_and_missing_space_errors_are_clear_and_secret_free() {
     let wiki = ConfluenceConnector::new(config, ConfluenceAuth::bearer("t")).unwrap();
     let err = wiki.validate().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    assert!(err.to_string().contains("space NOPE"), "{err}");
+    assert!(err.to_string().contains("spaces[0]: space NOPE"), "{err}");
     let err = collect(wiki.load()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
