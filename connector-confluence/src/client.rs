@@ -114,8 +114,9 @@ pub(crate) const ENRICH_EXPAND: &str = "content.version,content.history,content.
 /// left), and the last id delivered drops the repeats.
 pub(crate) const DC_PAGE_OVERLAP: u64 = 5;
 
-/// Space keys asked for per page (v2 allows 250; v1 answers 200 at most).
-const SPACE_PAGE_SIZE: u32 = 200;
+/// Spaces asked for per page: v2's maximum (Cloud), and v1's (Data Center).
+const V2_SPACE_PAGE_SIZE: u32 = 250;
+const V1_SPACE_PAGE_SIZE: u32 = 200;
 
 /// Accounts asked for per bulk user lookup.
 pub(crate) const USER_BATCH: usize = 100;
@@ -242,7 +243,7 @@ impl ConfluenceClient {
             let request = match cursor {
                 Some(PageCursor::Url(link)) => self.http.get(&self.site_link(link)),
                 None => {
-                    let mut query = vec![("limit", SPACE_PAGE_SIZE.to_string())];
+                    let mut query = vec![("limit", V2_SPACE_PAGE_SIZE.to_string())];
                     if !keys.is_empty() {
                         query.push(("keys", keys.join(",")));
                     }
@@ -255,7 +256,7 @@ impl ConfluenceClient {
         let start = offset(cursor)?;
         let mut query: Vec<(&str, String)> = vec![
             ("start", start.to_string()),
-            ("limit", SPACE_PAGE_SIZE.to_string()),
+            ("limit", V1_SPACE_PAGE_SIZE.to_string()),
         ];
         for key in keys {
             query.push(("spaceKey", key.clone()));

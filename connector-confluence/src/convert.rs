@@ -220,7 +220,7 @@ pub struct ContentRecord {
 }
 
 impl ContentRecord {
-    /// From v1 content with [`V1_EXPAND`](crate::client::V1_EXPAND)'s expansions.
+    /// From v1 content with the expansions the connector asks for (body, version, history, ancestors, space, labels, attachments, read restrictions).
     pub fn from_v1(c: V1Content) -> Self {
         let mut record = Self {
             id: c.id.clone(),

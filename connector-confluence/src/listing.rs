@@ -36,7 +36,7 @@ use crate::client::{
 };
 use crate::convert::ContentRecord;
 use crate::cql;
-use crate::model::{ContentId, SearchResult, V1Content, V2Content};
+use crate::model::{SearchResult, V1Content, V2Content};
 use crate::reader::Reader;
 use crate::spaces;
 
@@ -332,10 +332,11 @@ async fn enrich(reader: &Reader, ids: &[String]) -> Result<HashMap<String, V1Con
     let cql: Arc<str> = cql::ids_cql(ids).into();
     let limit = (ids.len() as u32).min(250);
     let client = reader.client.clone();
+    // Bounded by the ids asked for and the page cap: no id check needed
+    // (it would parse every result twice).
     let pages = Pager::new("the enrichment search")
         .read_ahead(0)
         .max_pages((ids.len() as u64).div_ceil(u64::from(limit)) + 2)
-        .ids(ContentId::of)
         .pages(None, move |cursor| {
             let (client, cql) = (client.clone(), cql.clone());
             async move {

@@ -19,12 +19,12 @@ pub(crate) fn check(
     keys: &[String],
     client: &ConfluenceClient,
 ) -> Result<Vec<SpaceInfo>> {
-    for key in keys {
+    for (i, key) in keys.iter().enumerate() {
         if !spaces.iter().any(|s| &s.key == key) {
             return Err(Error::new(
                 ErrorKind::NotFound,
                 format!(
-                    "space {key} does not exist or is not visible to this user at {}",
+                    "spaces[{i}]: space {key} does not exist or is not visible to this user at {}",
                     client.http().base_url()
                 ),
             ));

@@ -9,6 +9,10 @@
 //! [`DEFAULT_MAX_DEPTH`] open elements, and no input — unclosed tags, stray
 //! end tags, unknown entities, truncated CDATA, random bytes — makes it
 //! panic. Malformed markup degrades the way a browser would degrade it.
+//! Headings, list items (bullet, numbered, task) and code blocks are
+//! written by core's rich-text writer (`connector_core::text::rich`), so
+//! they read as they do from every other source; character references are
+//! read with core's HTML5 table (`connector_core::text::decode_entities`).
 //!
 //! What becomes of each construct:
 //!
@@ -55,6 +59,11 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use connector_core::text::decode_entities;
+use connector_core::text::rich::{Block, RichText};
+
+/// The marker of a decision item, and the indent of its further lines.
+const DECISION: &str = "- Decision: ";
+const DECISION_INDENT: &str = "            ";
 
 /// A mention of someone whose name could not be found.
 const UNKNOWN_PERSON: &str = "@unknown user";
@@ -854,12 +863,11 @@ impl<'o> Converter<'o> {
                 if text.is_empty() {
                     Rendered::Nothing
                 } else {
-                    let mut heading = self.spare.pop().unwrap_or_default();
-                    for _ in 0..level {
-                        heading.push('#');
-                    }
-                    heading.push(' ');
-                    heading.push_str(&text);
+                    let heading = rich(|t| {
+                        t.begin(Block::Heading(level));
+                        t.text(&text);
+                        t.end();
+                    });
                     self.recycle(text);
                     Rendered::Block(heading)
                 }
@@ -879,15 +887,26 @@ impl<'o> Converter<'o> {
                 if text.is_empty() {
                     Rendered::Nothing
                 } else {
-                    let marker = match marker {
-                        Marker::Bullet => Cow::Borrowed("- "),
-                        Marker::Number(n) => Cow::Owned(format!("{n}. ")),
-                        Marker::Task { done: true } => Cow::Borrowed("- [x] "),
-                        Marker::Task { done: false } => Cow::Borrowed("- [ ] "),
-                        Marker::Decision => Cow::Borrowed("- Decision: "),
+                    let (start, item) = match marker {
+                        Marker::Bullet => (None, Some(Block::Item)),
+                        Marker::Number(n) => (Some(n), Some(Block::Item)),
+                        Marker::Task { done } => (None, Some(Block::Task { done })),
+                        // Confluence's decisions have no rich-text block.
+                        Marker::Decision => (None, None),
                     };
-                    let indent = " ".repeat(marker.chars().count());
-                    Rendered::Block(prefix_lines(&text, &marker, &indent))
+                    match item {
+                        Some(item) => Rendered::Block(rich(|t| {
+                            t.begin(Block::List {
+                                ordered: start.is_some(),
+                                start: start.unwrap_or(1),
+                            });
+                            t.begin(item);
+                            t.block(&text);
+                            t.end();
+                            t.end();
+                        })),
+                        None => Rendered::Block(prefix_lines(&text, DECISION, DECISION_INDENT)),
+                    }
                 }
             }
             Kind::TaskStatus => {
@@ -1144,8 +1163,21 @@ fn fence(language: Option<&str>, code: &str) -> Rendered {
     if code.is_empty() {
         return Rendered::Nothing;
     }
-    let language = language.map(one_line).unwrap_or_default();
-    Rendered::Block(format!("```{language}\n{code}\n```"))
+    Rendered::Block(rich(|t| {
+        t.begin(Block::Code {
+            language: language.map(one_line),
+        });
+        t.raw(code);
+        t.end();
+    }))
+}
+
+/// Text from core's rich-text writer: headings, list items and code read
+/// as they do from every other source (Jira's ADF, SharePoint pages).
+fn rich(build: impl FnOnce(&mut RichText)) -> String {
+    let mut t = RichText::new();
+    build(&mut t);
+    t.finish()
 }
 
 /// Plain text kept as it is, without its surrounding blank lines.

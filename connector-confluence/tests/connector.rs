@@ -691,7 +691,7 @@ async fn auth_permission_and_missing_space_errors_are_clear_and_secret_free() {
     let wiki = ConfluenceConnector::new(config, ConfluenceAuth::bearer("t")).unwrap();
     let err = wiki.validate().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    assert!(err.to_string().contains("space NOPE"), "{err}");
+    assert!(err.to_string().contains("spaces[0]: space NOPE"), "{err}");
     let err = collect(wiki.load()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
@@ -1256,4 +1256,37 @@ async fn a_change_search_handing_out_fresh_cursors_forever_ends_with_an_error() 
     );
     let requests = requests_to(&server, "/wiki/rest/api/search").await.len();
     assert!(requests < 50, "stopped only after {requests} requests");
+}
+
+#[tokio::test]
+async fn a_v1_answer_without_results_or_links_is_a_decode_error_not_an_empty_space() {
+    let server = MockServer::start().await;
+    mount_user(&server, "", None).await;
+    mount_dc_spaces(&server).await;
+    // A `200` from a proxy or a misrouted request: neither `results` nor
+    // `_links`, or `results` without the `_links` every v1 list carries.
+    for body in [
+        json!({"start": 0, "limit": 100, "size": 0}),
+        json!({"results": [], "start": 0, "limit": 100, "size": 0}),
+    ] {
+        let _answer = Mock::given(method("GET"))
+            .and(path("/rest/api/content"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+            .mount_as_scoped(&server)
+            .await;
+        let err = collect(datacenter(&server).load())
+            .await
+            .expect_err("a wrong-shaped listing ends the stream");
+        assert_eq!(err.kind(), ErrorKind::Decode, "{body}: {err}");
+        assert!(err.request().is_some(), "{err}");
+        let _search = Mock::given(method("GET"))
+            .and(path("/rest/api/content/search"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+            .mount_as_scoped(&server)
+            .await;
+        let err = collect(datacenter(&server).poll(window()))
+            .await
+            .expect_err("a wrong-shaped search ends the stream");
+        assert_eq!(err.kind(), ErrorKind::Decode, "{body}: {err}");
+    }
 }

@@ -158,6 +158,49 @@ impl RichText {
         self.line.push_str(text);
     }
 
+    /// A block a converter rendered itself (a construct this writer has no
+    /// block for, or a nested part rendered apart): its lines are written
+    /// as they are, each under the open containers' prefixes — inside a
+    /// list item, the first after the marker and the rest indented to the
+    /// item's text. Blank lines inside it separate as between blocks.
+    ///
+    /// ```
+    /// use connector_core::text::rich::{Block, RichText};
+    /// let mut t = RichText::new();
+    /// t.begin(Block::List { ordered: true, start: 3 });
+    /// t.begin(Block::Item);
+    /// t.block("Deploy:\n- staging\n- production\n\nThen verify.");
+    /// t.end();
+    /// t.end();
+    /// assert_eq!(t.finish(), "3. Deploy:\n   - staging\n   - production\n\n   Then verify.");
+    /// ```
+    pub fn block(&mut self, text: &str) {
+        if self.in_code() {
+            self.line.push_str(text);
+            return;
+        }
+        if self.in_cell() {
+            self.text(text);
+            return;
+        }
+        self.start_block();
+        let mut written = false;
+        for line in text.split('\n') {
+            if line.trim().is_empty() {
+                if written {
+                    self.gap = Some(self.stack.len());
+                }
+                continue;
+            }
+            self.line.push_str(line.trim_end());
+            self.emit_line();
+            written = true;
+        }
+        if written {
+            self.gap = Some(self.stack.len());
+        }
+    }
+
     /// A hard line break inside the current block (a space inside a table cell).
     pub fn line_break(&mut self) {
         if self.in_cell() {
@@ -566,6 +609,30 @@ mod tests {
         t.end();
         para(&mut t, "two");
         assert_eq!(t.finish(), "one\n\ntwo");
+    }
+
+    #[test]
+    fn rendered_blocks_take_the_prefixes_of_their_containers() {
+        let mut t = RichText::new();
+        para(&mut t, "intro");
+        t.begin(Block::Quote);
+        t.block("said\n  kept indent");
+        t.end();
+        t.begin(Block::List {
+            ordered: false,
+            start: 1,
+        });
+        t.begin(Block::Task { done: true });
+        t.block("done\n\nnotes");
+        t.end();
+        t.begin(Block::Item);
+        t.block("   ");
+        t.end();
+        t.end();
+        assert_eq!(
+            t.finish(),
+            "intro\n\n> said\n>   kept indent\n\n- [x] done\n\n      notes"
+        );
     }
 
     #[test]
