@@ -119,6 +119,14 @@ pub struct ConfluenceConfig {
     /// says `labels`.
     #[serde(default = "default_max_labels")]
     pub max_labels: usize,
+    /// When attachment bytes are downloaded (`options.attachment_max_bytes`),
+    /// put the text of PDF, Office, OpenDocument, RTF and email attachments
+    /// into the page's sections, linked to the attachment (with the
+    /// `extract` feature; default true). An attachment that cannot be read
+    /// keeps the page: its name and the reason go to the `extract_failures`
+    /// metadata.
+    #[serde(default = "default_extract")]
+    pub extract: bool,
     /// The IANA zone CQL dates are read in (`Europe/Berlin`). Unset: the
     /// user's zone from `/rest/api/user/current`; when Confluence does not
     /// say, change searches are widened by 14 hours each way and filtered
@@ -157,6 +165,10 @@ fn default_max_attachments() -> usize {
 
 fn default_max_labels() -> usize {
     1_000
+}
+
+fn default_extract() -> bool {
+    true
 }
 
 /// A zone as its IANA name in configuration.
@@ -200,6 +212,7 @@ impl ConfluenceConfig {
             max_comments: default_max_comments(),
             max_attachments: default_max_attachments(),
             max_labels: default_max_labels(),
+            extract: default_extract(),
             time_zone: None,
             web_url: None,
             options: SourceOptions::default(),

@@ -158,6 +158,7 @@ impl ConfluenceConnector {
             footer_comments: config.footer_comments,
             archived: config.archived,
             attachment_max_bytes: config.options.attachment_max_bytes,
+            extract: config.extract,
             max_comments: config.max_comments,
             max_attachments: config.max_attachments,
             max_labels: config.max_labels,

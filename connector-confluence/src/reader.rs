@@ -28,6 +28,8 @@ pub(crate) struct Reader {
     pub footer_comments: bool,
     pub archived: bool,
     pub attachment_max_bytes: Option<u64>,
+    /// Extract the text of downloaded attachments.
+    pub extract: bool,
     pub max_comments: usize,
     pub max_attachments: usize,
     pub max_labels: usize,
@@ -151,6 +153,12 @@ impl Reader {
                 .await
                 .map_err(|e| e.context(format_args!("downloading attachment {}", meta.name)))?;
             attachment.bytes = Some(bytes);
+        }
+        #[cfg(feature = "extract")]
+        if self.extract {
+            connector_extract::Extractor::default()
+                .attachments_into(&mut doc)
+                .await;
         }
         Ok(doc)
     }

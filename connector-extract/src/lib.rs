@@ -60,6 +60,7 @@
 
 #[cfg(any(feature = "office", feature = "opendocument", feature = "spreadsheet"))]
 mod archive;
+mod attachments;
 mod budget;
 mod detect;
 mod error;

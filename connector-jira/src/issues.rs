@@ -22,8 +22,6 @@ use connector_core::{Checkpoint, DocumentFailure, Item, ItemStream, Result, Time
 
 use crate::checkpoint::{Position, SearchAt};
 use crate::client::{DC_PAGE_OVERLAP, JiraClient};
-use connector_core::MetadataValue;
-
 use crate::comments::comments;
 use crate::convert::{Site, issue_to_document};
 use crate::model::{ISSUE_FIELDS, Issue, KeyOnly};
@@ -334,7 +332,6 @@ async fn document(reader: &Reader, mut issue: Box<Issue>) -> Result<connector_co
     };
     let mut doc = issue_to_document(&reader.site, &issue, &comments.items, truncated);
     if let Some(cap) = reader.attachment_max_bytes {
-        let mut texts = Vec::new();
         for attachment in &mut doc.attachments {
             let (Some(url), Some(size)) = (&attachment.url, attachment.size) else {
                 continue;
@@ -345,50 +342,14 @@ async fn document(reader: &Reader, mut issue: Box<Issue>) -> Result<connector_co
             let bytes = reader.client.attachment(url, cap).await.map_err(|e| {
                 e.context(format_args!("downloading attachment {}", attachment.name))
             })?;
-            if reader.extract {
-                texts.push(attachment_text(attachment, &bytes).await);
-            }
             attachment.bytes = Some(bytes.to_vec());
         }
-        let mut failures = Vec::new();
-        for text in texts {
-            match text {
-                Ok(sections) => doc.sections.extend(sections),
-                Err(why) => failures.push(why),
-            }
-        }
-        if !failures.is_empty() {
-            doc.metadata
-                .insert("extract_failures".into(), MetadataValue::Many(failures));
+        #[cfg(feature = "extract")]
+        if reader.extract {
+            connector_extract::Extractor::default()
+                .attachments_into(&mut doc)
+                .await;
         }
     }
     Ok(doc)
-}
-
-/// The sections of an attachment's text, linked to the attachment; none
-/// for a format the extraction crate does not read; the name and the
-/// reason when it cannot be read.
-async fn attachment_text(
-    attachment: &connector_core::Attachment,
-    bytes: &bytes::Bytes,
-) -> std::result::Result<Vec<connector_core::Section>, String> {
-    #[cfg(feature = "extract")]
-    {
-        use connector_extract::Extractor;
-        let mime = attachment.content_type.as_deref();
-        if !Extractor::supports(&attachment.name, mime) {
-            return Ok(Vec::new());
-        }
-        let link = attachment.url.as_deref().unwrap_or(&attachment.name);
-        Extractor::default()
-            .extract(bytes.clone(), &attachment.name, mime)
-            .await
-            .map(|text| text.into_sections(Some(link)))
-            .map_err(|e| e.to_string())
-    }
-    #[cfg(not(feature = "extract"))]
-    {
-        let _ = (attachment, bytes);
-        Ok(Vec::new())
-    }
 }

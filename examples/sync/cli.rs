@@ -264,9 +264,14 @@ pub struct ConfluenceArgs {
     pub deployment: Option<Deployment>,
 
     /// Download attachments of at most this many bytes into the output
-    /// (base64 in JSON); larger ones are listed without bytes.
+    /// (base64 in JSON); larger ones are listed without bytes. The text of
+    /// PDF, Office and similar attachments becomes sections of the page.
     #[arg(long, value_name = "BYTES")]
     pub attachment_bytes: Option<u64>,
+
+    /// With --attachment-bytes, keep the bytes but extract no text.
+    #[arg(long)]
+    pub no_extract: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

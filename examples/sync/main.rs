@@ -183,6 +183,7 @@ fn confluence(args: &ConfluenceArgs) -> Result<Opened, Error> {
         "footer_comments": args.comments,
         "archived": args.archived,
         "options": options(&args.common, args.attachment_bytes),
+        "extract": !args.no_extract,
     });
     if let Some(deployment) = args.deployment {
         config["deployment"] = json!(deployment.name());
