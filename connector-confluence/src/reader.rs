@@ -29,6 +29,7 @@ pub(crate) struct Reader {
     pub archived: bool,
     pub attachment_max_bytes: Option<u64>,
     /// Extract the text of downloaded attachments.
+    #[cfg_attr(not(feature = "extract"), allow(dead_code))]
     pub extract: bool,
     pub max_comments: usize,
     pub max_attachments: usize,

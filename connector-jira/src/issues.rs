@@ -36,6 +36,7 @@ pub(crate) struct Reader {
     pub(crate) max_comments: usize,
     pub(crate) attachment_max_bytes: Option<u64>,
     /// Extract the text of downloaded attachments.
+    #[cfg_attr(not(feature = "extract"), allow(dead_code))]
     pub(crate) extract: bool,
     pub(crate) concurrency: usize,
 }
