@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
@@ -34,6 +34,9 @@ use crate::error::{Op, from_sdk};
 /// Region used with a custom endpoint when none is configured: MinIO,
 /// moto and most S3-compatible stores accept any, and sign with this one.
 const CUSTOM_ENDPOINT_REGION: &str = "us-east-1";
+
+/// Attempts at an endpoint that has never answered before giving up.
+const UNREACHED_ATTEMPTS: u32 = 3;
 
 /// Longest silence between two reads of a response.
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
@@ -90,6 +93,8 @@ pub(crate) struct S3Api {
     rate: RateControl,
     retry: RetryPolicy,
     counters: Arc<Counters>,
+    /// Whether the endpoint has answered anything yet.
+    reached: Arc<AtomicBool>,
 }
 
 /// What the requests did so far, for [`SourceMetrics`].
@@ -191,6 +196,7 @@ pub(crate) async fn connect(config: &S3Config, endpoint: Option<&Url>) -> Result
         rate: RateControl::new(options.rate.map(RateLimit::per_second)),
         retry: options.retry.clone(),
         counters: Arc::default(),
+        reached: Arc::default(),
     })
 }
 
@@ -262,10 +268,16 @@ impl S3Api {
                 self.counters.requests.fetch_add(1, Ordering::Relaxed);
                 match request.await {
                     Ok(value) => {
+                        self.reached.store(true, Ordering::Relaxed);
                         self.rate.succeeded(&Budget::default());
                         Ok(value)
                     }
-                    Err(e) => Err(self.judge(e)),
+                    Err(e) => {
+                        if e.status().is_some() {
+                            self.reached.store(true, Ordering::Relaxed);
+                        }
+                        Err(self.judge(e, attempts.load(Ordering::Relaxed)))
+                    }
                 }
             }
         };
@@ -287,16 +299,13 @@ impl S3Api {
             })
             .await;
         outcome.map_err(|a| match a {
-            Attempt::Final(e) => e,
-            Attempt::Again(e) => match attempts.load(Ordering::Relaxed) {
-                n if n > 1 => e.context(format_args!("gave up after {n} attempts")),
-                _ => e,
-            },
+            Attempt::Final(e) | Attempt::Again(e) => e,
         })
     }
 
-    /// Tell the rate control what a failure said, and whether to try again.
-    fn judge(&self, e: Error) -> Attempt {
+    /// Tell the rate control what a failure said, and whether to try again
+    /// after `attempts` attempts.
+    fn judge(&self, e: Error, attempts: u32) -> Attempt {
         let wait = e.retry_after();
         // `SlowDown` (503) and 429 are the store asking for less.
         if e.kind() == ErrorKind::RateLimited || e.status() == Some(503) {
@@ -309,6 +318,11 @@ impl S3Api {
                 "the server asked to wait {}s, longer than allowed",
                 w.as_secs()
             ))),
+            // An endpoint that never answered is likely wrong or down: no
+            // point in a minute of backoff before saying so.
+            _ if !self.reached.load(Ordering::Relaxed) && attempts >= UNREACHED_ATTEMPTS => {
+                Attempt::Final(e)
+            }
             _ if e.is_temporary() => Attempt::Again(e),
             _ => Attempt::Final(e),
         }

@@ -11,7 +11,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-/// How the connector signs its requests.
+/// How the connector signs its requests. In configuration: `"chain"`,
+/// `"anonymous"`, or `{"access_key_id", "secret_access_key",
+/// "session_token"}` (the last two are never written back out).
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub enum S3Credentials {
@@ -599,6 +601,58 @@ mod tests {
         assert!(S3Config::new("bucket").region("us east").check().is_err());
         let empty = S3Config::new("bucket").credentials(S3Credentials::fixed("AKIA", ""));
         assert!(empty.check().is_err());
+    }
+
+    #[test]
+    fn serde_shapes_and_field_errors() {
+        let config: S3Config = serde_json::from_value(serde_json::json!({
+            "bucket": "docs",
+            "credentials": "anonymous",
+            "poll_lookback_secs": 60,
+            "options": {"retry": {"max_attempts": 2}}
+        }))
+        .unwrap();
+        assert!(matches!(config.credentials, S3Credentials::Anonymous));
+        assert_eq!(config.poll_lookback, Duration::from_secs(60));
+        assert_eq!(config.options.retry.max_attempts, 2);
+        assert_eq!(config.concurrency_value(), DEFAULT_CONCURRENCY);
+        // What is written reads back the same.
+        let back: S3Config =
+            serde_json::from_value(serde_json::to_value(&config).unwrap()).unwrap();
+        assert!(matches!(back.credentials, S3Credentials::Anonymous));
+        assert_eq!(back.page_size, 1000);
+
+        let keys = serde_json::json!({
+            "bucket": "docs",
+            "credentials": {"access_key_id": "AKIAEXAMPLE", "secret_access_key": "wJalr", "session_token": "FwoG"}
+        });
+        let config: S3Config = serde_json::from_value(keys).unwrap();
+        let written = serde_json::to_string(&config).unwrap();
+        assert!(written.contains("AKIAEXAMPLE"), "{written}");
+        assert!(
+            !written.contains("wJalr") && !written.contains("FwoG"),
+            "{written}"
+        );
+
+        for (bad, field) in [
+            (
+                serde_json::json!({"bucket": "docs", "credentials": {"access_key_id": "AKIA"}}),
+                "secret_access_key",
+            ),
+            (
+                serde_json::json!({"bucket": "docs", "credentials": "sso"}),
+                "chain",
+            ),
+            (
+                serde_json::json!({"bucket": "docs", "options": {"concurency": 3}}),
+                "concurency",
+            ),
+        ] {
+            let err = serde_json::from_value::<S3Config>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(field), "{err}");
+        }
     }
 
     #[test]

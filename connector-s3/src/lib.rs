@@ -254,7 +254,8 @@ impl S3Connector {
                         Ok((index, key, item)) => {
                             out.extend(item.map(Ok));
                             listed_count += 1;
-                            if listed_count.is_multiple_of(every) {
+                            // An entry without a key cannot be resumed after.
+                            if listed_count.is_multiple_of(every) && !key.is_empty() {
                                 let cp = S3Checkpoint {
                                     prefix: prefixes.get(index).cloned().unwrap_or_default(),
                                     after: key,

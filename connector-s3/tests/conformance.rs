@@ -300,6 +300,32 @@ async fn one_malformed_record_is_one_failure() {
     .await;
 }
 
+/// An entry without a key, and one whose URL-encoded key is not UTF-8,
+/// are one failure each; the good entry is a document.
+#[tokio::test]
+async fn entries_without_a_readable_key_are_failures() {
+    let server = stand_in().await;
+    let good = listing_xml(&[("readme.txt".to_owned(), 7)], None);
+    let page = good.replace(
+        "</ListBucketResult>",
+        "<Contents><LastModified>2026-01-02T03:04:05.000Z</LastModified><Size>3</Size></Contents>\
+         <Contents><Key>bad%FF.txt</Key><LastModified>2026-01-02T03:04:05.000Z</LastModified><Size>3</Size></Contents>\
+         </ListBucketResult>",
+    );
+    let (mock, _on) = list_objects().mock_ahead();
+    mock.respond_with(xml(200, page))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let out = drain(full_stream(&connector(&server))).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.documents.len(), 1);
+    let reasons: Vec<&str> = out.failures.iter().map(|f| f.reason.as_str()).collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons[0].contains("has no key"), "{reasons:?}");
+    assert!(reasons[1].contains("bad%FF.txt"), "{reasons:?}");
+}
+
 /// A checkpoint stored by the previous version (`{"prefix", "after"}`)
 /// resumes the listing with `start-after`.
 #[tokio::test]

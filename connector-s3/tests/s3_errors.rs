@@ -277,3 +277,33 @@ async fn keys_scoped_to_a_prefix_validate_through_that_prefix() {
         ErrorKind::Forbidden
     );
 }
+
+/// An endpoint that never answered is given up on after three attempts,
+/// not after the whole retry policy (eight attempts, up to a minute).
+#[tokio::test]
+async fn an_unreachable_endpoint_fails_fast() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}");
+    let config = S3Config::new("docs")
+        .endpoint(&dead)
+        .path_style(true)
+        .region("us-east-1")
+        .credentials(S3Credentials::fixed("AKIAIOSFODNN7EXAMPLE", SECRET));
+    let connector = S3Connector::new(config).unwrap();
+    let started = std::time::Instant::now();
+    let items: Vec<_> = connector.load().collect().await;
+    let err = items[0].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("temporary failure: listing bucket `docs`"),
+        "{text}"
+    );
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(connector.metrics().unwrap().requests, 3);
+}
