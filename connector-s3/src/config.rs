@@ -248,6 +248,12 @@ pub struct S3Config {
     /// Text objects larger than this are a per-document failure (default 10 MiB).
     #[serde(default = "default_max_text_bytes")]
     pub max_text_bytes: u64,
+    /// Download PDF, Office, OpenDocument, RTF and email objects and put
+    /// their text in sections (with the `extract` feature, on by default).
+    /// An object that cannot be read is a per-document failure naming the
+    /// reason; off, such objects are attachment entries only.
+    #[serde(default = "default_extract")]
+    pub extract: bool,
     /// Keys per `ListObjectsV2` page, 1 to 1000 (default 1000).
     #[serde(default = "default_page_size")]
     pub page_size: i32,
@@ -288,6 +294,10 @@ pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn default_max_text_bytes() -> u64 {
     10 << 20
+}
+
+fn default_extract() -> bool {
+    true
 }
 
 fn default_page_size() -> i32 {
@@ -335,6 +345,7 @@ impl S3Config {
             profile: None,
             credentials: S3Credentials::Chain,
             max_text_bytes: default_max_text_bytes(),
+            extract: default_extract(),
             page_size: default_page_size(),
             checkpoint_every: default_checkpoint_every(),
             poll_lookback: default_poll_lookback(),
@@ -406,6 +417,12 @@ impl S3Config {
     /// Set [`S3Config::max_text_bytes`].
     pub fn max_text_bytes(mut self, bytes: u64) -> Self {
         self.max_text_bytes = bytes;
+        self
+    }
+
+    /// Extract the text of PDF, Office and similar objects (default on).
+    pub fn extract(mut self, yes: bool) -> Self {
+        self.extract = yes;
         self
     }
 

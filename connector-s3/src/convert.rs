@@ -98,6 +98,7 @@ impl Converter<'_> {
         let kind = text::kind_by_name(Path::new(file_name(&obj.key)));
         let text_cap = config.max_text_bytes;
         let bytes_cap = config.options.attachment_max_bytes;
+        let extract = config.extract && kind != Kind::Text && extracts(file_name(&obj.key));
 
         if obj.size == 0 {
             let mut doc = self.document(obj, None);
@@ -110,6 +111,12 @@ impl Converter<'_> {
             return Ok(Some(Item::from(doc)));
         }
         match kind {
+            _ if extract => {
+                let limit = extract_limit();
+                if obj.size > limit {
+                    return fail(over_cap(obj.size, limit, "extraction"));
+                }
+            }
             Kind::Binary if bytes_cap.is_none() => {
                 let mut doc = self.document(obj, None);
                 self.attach(&mut doc, obj, None, None);
@@ -139,7 +146,7 @@ impl Converter<'_> {
         // that breaks off half-way is tried again like a failed request.
         let downloaded = self
             .api
-            .call(|| self.download(obj, kind, text_cap, bytes_cap))
+            .call(|| self.download(obj, kind, text_cap, bytes_cap, extract))
             .await;
         match downloaded {
             Ok(Downloaded::Vanished) => Ok(None),
@@ -157,6 +164,7 @@ impl Converter<'_> {
         kind: Kind,
         text_cap: u64,
         bytes_cap: Option<u64>,
+        extract: bool,
     ) -> Result<Downloaded> {
         let id = self.naming.id(&obj.key);
         let fail = |reason: String| {
@@ -172,7 +180,7 @@ impl Converter<'_> {
         let mut body = response.body;
         let mut bytes = Vec::with_capacity(usize::try_from(obj.size.min(1 << 20)).unwrap_or(0));
         let mut kind = kind;
-        if kind == Kind::Unknown {
+        if kind == Kind::Unknown && !extract {
             let header_says_text = meta.content_type.as_deref().is_some_and(text::is_text_mime);
             match read_at_least(&mut body, &mut bytes, text::SNIFF_BYTES).await {
                 Ok(_) => {}
@@ -187,6 +195,13 @@ impl Converter<'_> {
         }
         let size = meta.size.unwrap_or(obj.size);
         let cap = match kind {
+            _ if extract => {
+                let limit = extract_limit();
+                if size > limit {
+                    return fail(over_cap(size, limit, "extraction"));
+                }
+                limit
+            }
             Kind::Text if size > text_cap => return fail(over_cap(size, text_cap, "text")),
             Kind::Text => text_cap,
             _ => match bytes_cap {
@@ -212,7 +227,16 @@ impl Converter<'_> {
         }
         self.api.read(bytes.len());
         let mut doc = self.document(obj, Some(&meta));
-        if kind == Kind::Text {
+        if extract {
+            let name = file_name(&obj.key);
+            let extracted = match extract_text(&bytes, name, meta.content_type.as_deref()).await {
+                Ok(extracted) => extracted,
+                Err(why) => return fail(why),
+            };
+            let keep = bytes_cap.is_some_and(|cap| bytes.len() as u64 <= cap);
+            self.attach(&mut doc, obj, Some(&meta), keep.then_some(bytes));
+            fill(&mut doc, extracted);
+        } else if kind == Kind::Text {
             let text = match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -285,6 +309,61 @@ impl Converter<'_> {
         attachment.bytes = bytes;
         doc.attachments.push(attachment);
     }
+}
+
+#[cfg(feature = "extract")]
+type Extracted = connector_extract::Extracted;
+#[cfg(not(feature = "extract"))]
+type Extracted = std::convert::Infallible;
+
+/// Whether an object of this name goes through text extraction.
+fn extracts(name: &str) -> bool {
+    #[cfg(feature = "extract")]
+    return connector_extract::Extractor::supports(name, None);
+    #[cfg(not(feature = "extract"))]
+    {
+        let _ = name;
+        false
+    }
+}
+
+/// The largest object downloaded for extraction.
+fn extract_limit() -> u64 {
+    #[cfg(feature = "extract")]
+    return connector_extract::ExtractOptions::default().max_input_bytes;
+    #[cfg(not(feature = "extract"))]
+    0
+}
+
+/// The object's text, on the blocking pool within the time budget; the
+/// reason when it cannot be read.
+async fn extract_text(
+    bytes: &[u8],
+    name: &str,
+    mime: Option<&str>,
+) -> std::result::Result<Option<Extracted>, String> {
+    #[cfg(feature = "extract")]
+    return connector_extract::Extractor::default()
+        .extract(bytes.to_vec(), name, mime)
+        .await
+        .map(Some)
+        .map_err(|e| e.to_string());
+    #[cfg(not(feature = "extract"))]
+    {
+        let _ = (bytes, name, mime);
+        Ok(None)
+    }
+}
+
+/// Sections, authors and extraction metadata into the object's document.
+fn fill(doc: &mut Document, extracted: Option<Extracted>) {
+    #[cfg(feature = "extract")]
+    if let Some(extracted) = extracted {
+        let link = doc.url.clone();
+        extracted.fill(doc, link.as_deref());
+    }
+    #[cfg(not(feature = "extract"))]
+    let _ = (doc, extracted);
 }
 
 enum Downloaded {

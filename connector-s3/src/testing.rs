@@ -2,9 +2,11 @@
 //! pinned in `testing/requirements.txt`, started on a free loopback port and
 //! stopped when the [`MotoServer`] is dropped.
 //!
-//! The first start creates a Python virtualenv (`.venv` at the workspace
-//! root, or `$CONNECTOR_S3_VENV`) with `testing/setup-moto.sh`; later starts
-//! reuse it. Needs `python3` with `venv` and access to PyPI the first time.
+//! For the workspace's own tests and benchmarks, not for production: the
+//! server runs from a Python virtualenv (`.venv` at the workspace root, or
+//! `$CONNECTOR_S3_VENV`) that `bash connector-s3/testing/setup-moto.sh`
+//! creates; this module never installs anything, and without the venv
+//! [`MotoServer::start`] fails saying how to make it.
 //!
 //! moto differs from AWS in ways tests must not depend on: it does not check
 //! signatures (any keys are accepted), and a bogus continuation token gives
@@ -28,7 +30,6 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::Client;
@@ -47,8 +48,6 @@ pub const SECRET_ACCESS_KEY: &str = "moto-secret-do-not-print-7f3a9c";
 
 /// How long moto may take to start (the first run also builds the venv).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
-
-static VENV_LOCK: Mutex<()> = Mutex::new(());
 
 /// A moto S3 server on `127.0.0.1`, killed on drop.
 #[derive(Debug)]
@@ -69,39 +68,26 @@ pub fn venv_dir() -> PathBuf {
     manifest.parent().unwrap_or(manifest).join(".venv")
 }
 
-/// The venv's Python, creating the venv first when it is missing or
-/// incomplete.
+/// The venv's Python. Nothing is installed from here: a missing or
+/// incomplete venv is an error that says how to make it.
 pub fn python() -> std::io::Result<PathBuf> {
-    let _guard = VENV_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let venv = venv_dir();
     let python = venv.join("bin").join("python");
-    let ready = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import moto.server, boto3"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ready(&python) {
+    let ready = Command::new(&python)
+        .args(["-c", "import moto.server, boto3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ready {
         return Ok(python);
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testing")
-        .join("setup-moto.sh");
-    let status = Command::new("bash")
-        .arg(&script)
-        .arg(&venv)
-        .stdin(Stdio::null())
-        .status()?;
-    if !status.success() || !ready(&python) {
-        return Err(std::io::Error::other(format!(
-            "could not set up moto in {} with {} ({status})",
-            venv.display(),
-            script.display()
-        )));
-    }
-    Ok(python)
+    Err(std::io::Error::other(format!(
+        "moto is not installed in {}: run `bash connector-s3/testing/setup-moto.sh` once \
+         (python3 with venv and access to PyPI), or point CONNECTOR_S3_VENV at a venv with \
+         the packages of connector-s3/testing/requirements.txt",
+        venv.display()
+    )))
 }
 
 fn free_port() -> std::io::Result<u16> {

@@ -450,3 +450,57 @@ async fn missing_bucket_and_dead_endpoint_are_clear_errors() {
         S3Connector::new(S3Config::new("bucket").endpoint("http://example.com:9000")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_objects_get_their_text_and_a_broken_one_is_a_failure() {
+    let moto = MotoServer::start().unwrap();
+    let mut objects = BTreeMap::new();
+    objects.insert(
+        "policies/travel.rtf".to_owned(),
+        br"{\rtf1\ansi Travel policy\par Book trains under four hours.\par}".to_vec(),
+    );
+    objects.insert(
+        "policies/broken.docx".to_owned(),
+        b"PK\x03\x04 cut short".to_vec(),
+    );
+    seed(&moto, "office", &objects).await;
+
+    let connector = S3Connector::new(moto.config("office")).unwrap();
+    let items: Vec<Item> = connector.load().map(|i| i.unwrap()).collect().await;
+    let mut docs = Vec::new();
+    let mut failures = Vec::new();
+    for item in items {
+        match item {
+            Item::Document(doc) => docs.push(*doc),
+            Item::Failure(f) => failures.push(f),
+            _ => {}
+        }
+    }
+    assert_eq!(docs.len(), 1, "{failures:?}");
+    let text: Vec<&str> = docs[0].sections.iter().map(|s| s.text.as_str()).collect();
+    assert!(
+        text.join("\n").contains("Book trains under four hours."),
+        "{text:?}"
+    );
+    // The object stays described: an attachment entry with its size.
+    assert_eq!(
+        docs[0].attachments[0].size,
+        Some(objects["policies/travel.rtf"].len() as u64)
+    );
+    assert_eq!(failures.len(), 1);
+    assert!(
+        failures[0].reason.contains("broken.docx"),
+        "{}",
+        failures[0].reason
+    );
+
+    let off = S3Connector::new(moto.config("office").extract(false)).unwrap();
+    let items: Vec<Item> = off.load().map(|i| i.unwrap()).collect().await;
+    assert!(
+        items
+            .iter()
+            .all(|i| matches!(i, Item::Document(d) if d.sections.is_empty())
+                || matches!(i, Item::Checkpoint(_))),
+        "with extraction off the objects are attachment entries"
+    );
+}

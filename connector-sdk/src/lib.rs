@@ -39,6 +39,8 @@ pub use connector_core as core;
 pub use connector_fs as fs;
 #[cfg(feature = "jira")]
 pub use connector_jira as jira;
+#[cfg(feature = "s3")]
+pub use connector_s3 as s3;
 #[cfg(feature = "servicenow")]
 pub use connector_servicenow as servicenow;
 #[cfg(feature = "sharepoint")]
@@ -56,6 +58,8 @@ pub const KINDS: &[&str] = &[
     "sharepoint",
     #[cfg(feature = "servicenow")]
     "servicenow",
+    #[cfg(feature = "s3")]
+    "s3",
 ];
 
 /// Build the connector of `kind` from its configuration. Errors name the
@@ -80,6 +84,10 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
         "servicenow" => Ok(Box::new(connector_servicenow::ServiceNowConnector::new(
             parse("servicenow", config)?,
         )?)),
+        #[cfg(feature = "s3")]
+        "s3" => Ok(Box::new(connector_s3::S3Connector::new(parse(
+            "s3", config,
+        )?)?)),
         _ => Err(Error::config(format!(
             "unknown connector kind {kind:?}; this build knows: {}",
             KINDS.join(", ")
@@ -127,7 +135,7 @@ mod tests {
     fn unknown_kinds_and_shapes_are_clear_errors() {
         let err = error("gopher", Value::Null);
         assert!(
-            err.contains("this build knows: fs, jira, confluence, sharepoint, servicenow"),
+            err.contains("this build knows: fs, jira, confluence, sharepoint, servicenow, s3"),
             "{err}"
         );
         let err = error("fs", serde_json::json!([]));
@@ -194,6 +202,14 @@ mod tests {
         );
         match servicenow {
             Ok(c) => assert_eq!(c.kind(), "servicenow"),
+            Err(e) => panic!("{e}"),
+        }
+        let s3 = connector_from_config(
+            "s3",
+            serde_json::json!({"bucket": "docs", "region": "eu-west-1", "credentials": "anonymous"}),
+        );
+        match s3 {
+            Ok(c) => assert_eq!(c.kind(), "s3"),
             Err(e) => panic!("{e}"),
         }
     }

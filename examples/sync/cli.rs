@@ -236,6 +236,11 @@ pub struct S3Args {
     #[arg(long, value_name = "BYTES")]
     pub attachment_bytes: Option<u64>,
 
+    /// Keep PDF, Office, OpenDocument, RTF and email objects as attachment
+    /// entries without downloading them for their text.
+    #[arg(long)]
+    pub no_extract: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -25,12 +25,12 @@ use connector_core::checkpoint::{CheckpointStore, FileCheckpointStore, MemoryChe
 use connector_core::runner::{RunnerOptions, SyncMode, SyncReport, SyncRunner, SyncWarning};
 use connector_core::sink::{CsvSink, JsonlSink, Sink};
 use connector_core::{CancellationToken, Connector, Error, ErrorKind};
-use connector_s3::{S3Config, S3Connector, S3Credentials};
 use connector_sdk::connector_from_config;
 use serde_json::{Value, json};
 
 use cli::{
-    Cli, CommonArgs, ConfluenceArgs, FsArgs, JiraArgs, ServiceNowArgs, SharePointArgs, Source,
+    Cli, CommonArgs, ConfluenceArgs, FsArgs, JiraArgs, S3Args, ServiceNowArgs, SharePointArgs,
+    Source,
 };
 use progress::Progress;
 use signals::Signals;
@@ -285,6 +285,39 @@ fn servicenow(args: &ServiceNowArgs) -> Result<Opened, Error> {
     Opened::from_config("servicenow", config, id)
 }
 
+fn s3(args: &S3Args) -> Result<Opened, Error> {
+    let mut options = options(&args.common, args.attachment_bytes);
+    options["concurrency"] = json!(args.concurrency);
+    let mut config = json!({
+        "bucket": args.bucket,
+        "prefixes": args.prefixes,
+        "include": args.include,
+        "exclude": args.exclude,
+        "path_style": args.path_style,
+        "max_text_bytes": args.max_text_bytes,
+        "extract": !args.no_extract,
+        "options": options,
+    });
+    for (field, value) in [
+        ("endpoint", &args.endpoint),
+        ("region", &args.region),
+        ("profile", &args.profile),
+    ] {
+        if let Some(value) = value {
+            config[field] = json!(value);
+        }
+    }
+    if args.no_sign_request {
+        config["credentials"] = json!("anonymous");
+    }
+    let id = format!(
+        "s3:{}/{}",
+        args.endpoint.as_deref().unwrap_or("aws"),
+        args.bucket
+    );
+    Opened::from_config("s3", config, id)
+}
+
 /// A connector from a configuration file (`sync config --file`).
 fn from_file(args: &cli::ConfigArgs) -> Result<Opened, Error> {
     let file = config::read(&args.file)?;
@@ -302,39 +335,7 @@ fn connector(source: &Source) -> Result<Opened, Error> {
         Source::Fs(args) => fs(args),
         Source::Config(args) => from_file(args),
         Source::Servicenow(args) => servicenow(args),
-        Source::S3(args) => {
-            if args.common.rate.is_some() {
-                return Err(Error::config(
-                    "--rate does not apply to s3: the AWS SDK paces and retries its own requests; bound the load with --concurrency",
-                ));
-            }
-            let mut config = S3Config::new(&args.bucket)
-                .path_style(args.path_style)
-                .concurrency(args.concurrency)
-                .max_text_bytes(args.max_text_bytes);
-            config.prefixes.clone_from(&args.prefixes);
-            config.include.clone_from(&args.include);
-            config.exclude.clone_from(&args.exclude);
-            config.endpoint.clone_from(&args.endpoint);
-            config.region.clone_from(&args.region);
-            config.profile.clone_from(&args.profile);
-            if let Some(cap) = args.attachment_bytes {
-                config = config.attachment_bytes(true, cap);
-            }
-            if args.no_sign_request {
-                config = config.credentials(S3Credentials::Anonymous);
-            }
-            let id = format!(
-                "s3:{}/{}",
-                args.endpoint.as_deref().unwrap_or("aws"),
-                args.bucket
-            );
-            let connector = S3Connector::new(config)?;
-            Ok(Opened {
-                connector: Box::new(connector),
-                id,
-            })
-        }
+        Source::S3(args) => s3(args),
     }
 }
 
