@@ -131,7 +131,11 @@ pub struct ConfluenceConfig {
     /// user's zone from `/rest/api/user/current`; when Confluence does not
     /// say, change searches are widened by 14 hours each way and filtered
     /// exactly, so no change is missed.
-    #[serde(default, with = "zone_name", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "connector_core::zone::optional_name",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub time_zone: Option<TimeZoneName>,
     /// The site URL people open (`https://acme.atlassian.net/wiki`) when the
     /// API is reached through a gateway (OAuth 2.0): document links and ids
@@ -169,31 +173,6 @@ fn default_max_labels() -> usize {
 
 fn default_extract() -> bool {
     true
-}
-
-/// A zone as its IANA name in configuration.
-mod zone_name {
-    use connector_core::zone::{TimeZoneName, parse_zone};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        zone: &Option<TimeZoneName>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match zone {
-            Some(zone) => s.serialize_str(zone.name()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<TimeZoneName>, D::Error> {
-        let name = String::deserialize(d)?;
-        parse_zone(&name, "time_zone")
-            .map(Some)
-            .map_err(|e| serde::de::Error::custom(e.message()))
-    }
 }
 
 impl ConfluenceConfig {

@@ -122,6 +122,44 @@ pub fn parse_zone(name: &str, field: &str) -> Result<Tz> {
     })
 }
 
+/// `#[serde(with = "connector_core::zone::optional_name")]` for an
+/// `Option<TimeZoneName>` config field written as its IANA name; an unknown
+/// name is refused with the fix.
+///
+/// ```
+/// use connector_core::zone::TimeZoneName;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Config {
+///     #[serde(default, with = "connector_core::zone::optional_name")]
+///     time_zone: Option<TimeZoneName>,
+/// }
+/// let config: Config = serde_json::from_str(r#"{"time_zone": "Europe/Berlin"}"#).unwrap();
+/// assert_eq!(config.time_zone.map(|z| z.name()), Some("Europe/Berlin"));
+/// let err = serde_json::from_str::<Config>(r#"{"time_zone": "Mars/Base"}"#).err().unwrap();
+/// assert!(err.to_string().contains("IANA name"), "{err}");
+/// ```
+pub mod optional_name {
+    use super::{TimeZoneName, parse_zone};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// The zone's IANA name, or none.
+    pub fn serialize<S: Serializer>(zone: &Option<TimeZoneName>, s: S) -> Result<S::Ok, S::Error> {
+        match zone {
+            Some(zone) => s.serialize_str(zone.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// A zone from its IANA name; the error names `time_zone` and the fix.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TimeZoneName>, D::Error> {
+        let name = String::deserialize(d)?;
+        parse_zone(&name, "time_zone")
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(e.message()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -172,7 +172,7 @@ fn extracts(config: &FsConfig, name: &str) -> bool {
 fn extract_limit() -> u64 {
     #[cfg(feature = "extract")]
     {
-        connector_extract::ExtractOptions::default().max_input_bytes
+        connector_extract::Extractor::default().download_cap()
     }
     #[cfg(not(feature = "extract"))]
     {

@@ -113,7 +113,11 @@ pub struct JiraConfig {
     /// the user's zone from `/myself`; when the site does not say, change
     /// searches are widened by 14 hours each way and filtered exactly, so no
     /// change is missed.
-    #[serde(default, with = "zone_name", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "connector_core::zone::optional_name",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub time_zone: Option<TimeZoneName>,
     /// Rate, concurrency, retry, timeouts, attachment bytes, TLS roots, proxy.
     #[serde(default)]
@@ -138,31 +142,6 @@ fn default_max_comments() -> usize {
 
 fn default_extract() -> bool {
     true
-}
-
-/// A zone as its IANA name in configuration.
-mod zone_name {
-    use connector_core::zone::{TimeZoneName, parse_zone};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        zone: &Option<TimeZoneName>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match zone {
-            Some(zone) => s.serialize_str(zone.name()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<TimeZoneName>, D::Error> {
-        let name = String::deserialize(d)?;
-        parse_zone(&name, "time_zone")
-            .map(Some)
-            .map_err(|e| serde::de::Error::custom(e.message()))
-    }
 }
 
 impl JiraConfig {

@@ -228,14 +228,16 @@ impl Converter<'_> {
         self.api.read(bytes.len());
         let mut doc = self.document(obj, Some(&meta));
         if extract {
-            let name = file_name(&obj.key);
-            let extracted = match extract_text(&bytes, name, meta.content_type.as_deref()).await {
-                Ok(extracted) => extracted,
-                Err(why) => return fail(why),
-            };
+            #[cfg(feature = "extract")]
+            {
+                let extractor = connector_extract::Extractor::default();
+                let (name, mime) = (file_name(&obj.key), meta.content_type.as_deref());
+                if let Err(e) = extractor.file_into(&mut doc, &bytes, name, mime).await {
+                    return fail(e.to_string());
+                }
+            }
             let keep = bytes_cap.is_some_and(|cap| bytes.len() as u64 <= cap);
             self.attach(&mut doc, obj, Some(&meta), keep.then_some(bytes));
-            fill(&mut doc, extracted);
         } else if kind == Kind::Text {
             let text = match String::from_utf8(bytes) {
                 Ok(text) => text,
@@ -311,11 +313,6 @@ impl Converter<'_> {
     }
 }
 
-#[cfg(feature = "extract")]
-type Extracted = connector_extract::Extracted;
-#[cfg(not(feature = "extract"))]
-type Extracted = std::convert::Infallible;
-
 /// Whether an object of this name goes through text extraction.
 fn extracts(name: &str) -> bool {
     #[cfg(feature = "extract")]
@@ -330,40 +327,9 @@ fn extracts(name: &str) -> bool {
 /// The largest object downloaded for extraction.
 fn extract_limit() -> u64 {
     #[cfg(feature = "extract")]
-    return connector_extract::ExtractOptions::default().max_input_bytes;
+    return connector_extract::Extractor::default().download_cap();
     #[cfg(not(feature = "extract"))]
     0
-}
-
-/// The object's text, on the blocking pool within the time budget; the
-/// reason when it cannot be read.
-async fn extract_text(
-    bytes: &[u8],
-    name: &str,
-    mime: Option<&str>,
-) -> std::result::Result<Option<Extracted>, String> {
-    #[cfg(feature = "extract")]
-    return connector_extract::Extractor::default()
-        .extract(bytes.to_vec(), name, mime)
-        .await
-        .map(Some)
-        .map_err(|e| e.to_string());
-    #[cfg(not(feature = "extract"))]
-    {
-        let _ = (bytes, name, mime);
-        Ok(None)
-    }
-}
-
-/// Sections, authors and extraction metadata into the object's document.
-fn fill(doc: &mut Document, extracted: Option<Extracted>) {
-    #[cfg(feature = "extract")]
-    if let Some(extracted) = extracted {
-        let link = doc.url.clone();
-        extracted.fill(doc, link.as_deref());
-    }
-    #[cfg(not(feature = "extract"))]
-    let _ = (doc, extracted);
 }
 
 enum Downloaded {

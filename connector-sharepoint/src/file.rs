@@ -41,7 +41,10 @@ pub(crate) async fn file_item(
     let failure = |why: String| Ok(Item::Failure(DocumentFailure::new(id.clone(), why)));
     let mut extracted = None;
     let body = if extract {
-        let limit = extract_limit();
+        #[cfg(feature = "extract")]
+        let limit = connector_extract::Extractor::default().download_cap();
+        #[cfg(not(feature = "extract"))]
+        let limit = 0;
         if let Some(size) = item.size.filter(|s| *s > limit) {
             return failure(format!(
                 "{folder}/{name}: {size} bytes is over the {limit}-byte extraction cap; set `extract` to false or leave the folder out"
@@ -52,10 +55,7 @@ pub(crate) async fn file_item(
             Err(e) if e.ends_stream() => return Err(e),
             Err(e) => return failure(format!("{folder}/{name}: could not read the file: {e}")),
         };
-        match extract_text(&bytes, &name, mime.as_deref()).await {
-            Ok(text) => extracted = text,
-            Err(why) => return failure(format!("{folder}/{name}: {why}")),
-        }
+        extracted = Some(bytes.clone());
         let keep = attachment_cap.is_some_and(|cap| bytes.len() as u64 <= cap);
         Body::Attachment(keep.then_some(bytes))
     } else if text {
@@ -100,7 +100,18 @@ pub(crate) async fn file_item(
         (None, false)
     };
     let mut doc = file_document(library, folder, item, body, access);
-    fill(&mut doc, extracted);
+    #[cfg(feature = "extract")]
+    if let Some(bytes) = extracted {
+        let extractor = connector_extract::Extractor::default();
+        if let Err(e) = extractor
+            .file_into(&mut doc, &bytes, &name, mime.as_deref())
+            .await
+        {
+            return failure(format!("{folder}/{name}: {e}"));
+        }
+    }
+    #[cfg(not(feature = "extract"))]
+    let _ = extracted;
     if truncated {
         doc.metadata.insert(
             "truncated".into(),
@@ -109,11 +120,6 @@ pub(crate) async fn file_item(
     }
     Ok(Item::from(doc))
 }
-
-#[cfg(feature = "extract")]
-type Extracted = connector_extract::Extracted;
-#[cfg(not(feature = "extract"))]
-type Extracted = std::convert::Infallible;
 
 /// Whether a file goes through text extraction: asked for, and a format
 /// the extraction crate reads.
@@ -125,45 +131,6 @@ fn extracts(on: bool, name: &str, mime: Option<&str>) -> bool {
         let _ = (on, name, mime);
         false
     }
-}
-
-/// The largest file downloaded for extraction.
-fn extract_limit() -> u64 {
-    #[cfg(feature = "extract")]
-    return connector_extract::ExtractOptions::default().max_input_bytes;
-    #[cfg(not(feature = "extract"))]
-    0
-}
-
-/// The file's text, on the blocking pool within the time budget; the
-/// reason when it cannot be read.
-async fn extract_text(
-    bytes: &[u8],
-    name: &str,
-    mime: Option<&str>,
-) -> std::result::Result<Option<Extracted>, String> {
-    #[cfg(feature = "extract")]
-    return connector_extract::Extractor::default()
-        .extract(bytes.to_vec(), name, mime)
-        .await
-        .map(Some)
-        .map_err(|e| e.to_string());
-    #[cfg(not(feature = "extract"))]
-    {
-        let _ = (bytes, name, mime);
-        Ok(None)
-    }
-}
-
-/// Sections, authors and extraction metadata into the file's document.
-fn fill(doc: &mut connector_core::Document, extracted: Option<Extracted>) {
-    #[cfg(feature = "extract")]
-    if let Some(extracted) = extracted {
-        let link = doc.url.clone();
-        extracted.fill(doc, link.as_deref());
-    }
-    #[cfg(not(feature = "extract"))]
-    let _ = (doc, extracted);
 }
 
 /// Who may see an item, and whether its permission list was cut at
