@@ -1,0 +1,43 @@
+//! # connector-github
+//!
+//! GitHub (and GitHub Enterprise Server) as a source for the connector
+//! SDK: the issues and pull requests of chosen repositories — by name or
+//! by owner — one document each, with the body and every comment (and a
+//! pull request's review comments) as sections in the order written;
+//! incremental (`since` on `updated_at`), resumable (a checkpoint after
+//! every page) and within GitHub's rate limits (the budget headers pace
+//! requests; secondary limits are waited out).
+//!
+//! - [`GitHubConfig`]: what to sync and how to reach it (serde, so a host
+//!   reads it from JSON or TOML); [`GitHubConnector`]: the connector.
+//!
+//! ```no_run
+//! # async fn demo() -> connector_core::Result<()> {
+//! use connector_core::LoadConnector;
+//! use connector_github::{GitHubConfig, GitHubConnector};
+//! use futures::StreamExt;
+//!
+//! let config: GitHubConfig = serde_json::from_value(serde_json::json!({
+//!     "token": std::env::var("GITHUB_TOKEN").unwrap_or_default(),
+//!     "repositories": ["acme/widgets"]
+//! }))?;
+//! let github = GitHubConnector::new(config)?;
+//! let mut items = github.load();
+//! while let Some(item) = items.next().await {
+//!     println!("{:?}", item?);
+//! }
+//! # Ok(()) }
+//! ```
+
+mod checkpoint;
+mod client;
+mod config;
+mod connector;
+mod convert;
+mod listing;
+mod model;
+mod repos;
+mod stream;
+
+pub use config::{DEFAULT_BASE_URL, GitHubConfig};
+pub use connector::GitHubConnector;

@@ -1,0 +1,407 @@
+//! The document stream: the repositories in scope, then each one's issues
+//! pages (through core's pager) → documents, built several at a time in
+//! page order, each page followed by a checkpoint.
+
+use std::sync::Arc;
+
+use connector_core::paging::{Capped, Fetched, collect_capped, ordered};
+use connector_core::watermark::Watermark;
+use connector_core::{
+    Checkpoint, DocumentFailure, ErrorKind, Item, ItemStream, Result, SlimDocument, SlimStream,
+    TimeWindow,
+};
+use futures::future;
+use futures::stream::{self, BoxStream, StreamExt};
+use serde::Deserialize;
+
+use crate::checkpoint::{Cursor, Position};
+use crate::client::{GitHubClient, PER_PAGE};
+use crate::config::{GitHubConfig, RepoFilter};
+use crate::convert::{Site, Thread, to_document};
+use crate::listing::{self, from_page_cursor};
+use crate::model::{Comment, Issue, Listed, Repo};
+use crate::repos;
+
+/// What the streams read from and how.
+#[derive(Debug)]
+pub(crate) struct Reader {
+    pub(crate) client: GitHubClient,
+    pub(crate) site: Site,
+    pub(crate) config: GitHubConfig,
+    pub(crate) filter: RepoFilter,
+    pub(crate) concurrency: usize,
+}
+
+impl Reader {
+    /// Whether an issue (or a pull request) is synced.
+    fn wants(&self, issue: &Issue) -> bool {
+        if issue.is_pull_request() {
+            self.config.pull_requests
+        } else {
+            self.config.issues
+        }
+    }
+}
+
+/// Ends a stream at its first error.
+fn until_error<'a, T: Send + 'a>(
+    s: impl futures::Stream<Item = Result<T>> + Send + 'a,
+) -> BoxStream<'a, Result<T>> {
+    s.scan(false, |ended, item| {
+        if *ended {
+            return future::ready(None);
+        }
+        *ended = item.is_err();
+        future::ready(Some(item))
+    })
+    .boxed()
+}
+
+/// Documents of every repository's issues and pull requests changed in
+/// `window`, from `from` on.
+pub(crate) fn items(
+    reader: Arc<Reader>,
+    window: TimeWindow,
+    from: Position,
+) -> ItemStream<'static> {
+    if from.finished {
+        return stream::empty().boxed();
+    }
+    let resolve = {
+        let reader = reader.clone();
+        async move { repos::in_scope(&reader.client, &reader.config, &reader.filter).await }
+    };
+    let all = stream::once(resolve).flat_map(move |repos| match repos {
+        Err(e) => stream::once(future::ready(Err(e))).boxed(),
+        Ok(repos) => repos_items(reader.clone(), repos.into(), window, from.clone()),
+    });
+    until_error(all)
+}
+
+/// The items of `repos` from the position `from` names.
+fn repos_items(
+    reader: Arc<Reader>,
+    repos: Arc<[Repo]>,
+    window: TimeWindow,
+    from: Position,
+) -> ItemStream<'static> {
+    // Repositories are sorted by name: resume at the one the checkpoint
+    // names, or at the next one when it is gone.
+    let (start, same) = match &from.repo {
+        None => (0, false),
+        Some(name) => {
+            let key = name.to_ascii_lowercase();
+            let at = repos
+                .iter()
+                .position(|r| r.full_name.to_ascii_lowercase() >= key)
+                .unwrap_or(repos.len());
+            let same = repos
+                .get(at)
+                .is_some_and(|r| r.full_name.eq_ignore_ascii_case(name));
+            (at, same)
+        }
+    };
+    let steps = (start..repos.len()).map(move |i| {
+        if i == start && same {
+            (i, from.next.clone(), from.mark.clone())
+        } else {
+            (i, None, Watermark::default())
+        }
+    });
+    stream::iter(steps)
+        .flat_map(move |(i, next, mark)| {
+            repo_items(reader.clone(), repos.clone(), i, window, next, mark)
+        })
+        .boxed()
+}
+
+/// One repository's items.
+fn repo_items(
+    reader: Arc<Reader>,
+    repos: Arc<[Repo]>,
+    at: usize,
+    window: TimeWindow,
+    next: Option<Cursor>,
+    mark: Watermark,
+) -> ItemStream<'static> {
+    let repo = &repos[at];
+    let first = next.unwrap_or_else(|| Cursor {
+        since: (!window.is_full() || mark.after.is_some())
+            .then(|| listing::since(mark.resume_at(window.start))),
+        page: 1,
+    });
+    let name: Arc<str> = repo.full_name.as_str().into();
+    let pages = listing::pages(reader.client.clone(), name, Some(window.end), first);
+    let progress = Progress {
+        reader: reader.clone(),
+        repos,
+        at,
+        window,
+        mark,
+    };
+    pages
+        .scan(progress, move |progress, page| {
+            let items = match page {
+                // Deleted, renamed or its issues turned off since it was
+                // listed: nothing to read there.
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    tracing::warn!("{e}; going on with the next repository");
+                    stream::once(future::ready(progress.moved_on())).boxed()
+                }
+                Err(e) => stream::once(future::ready(Err(e))).boxed(),
+                Ok(page) => {
+                    let (work, checkpoint) = progress.take(page);
+                    let reader = reader.clone();
+                    let repo = progress.repos[progress.at].clone();
+                    ordered(work, reader.concurrency, move |work| {
+                        item(reader.clone(), repo.clone(), work)
+                    })
+                    .chain(stream::once(future::ready(checkpoint)))
+                    .boxed()
+                }
+            };
+            future::ready(Some(items))
+        })
+        .flatten()
+        .boxed()
+}
+
+/// What to do with one record of a page.
+enum Work {
+    Build(Box<Issue>),
+    Fail { id: String, reason: String },
+}
+
+/// A repository's state between pages.
+struct Progress {
+    reader: Arc<Reader>,
+    repos: Arc<[Repo]>,
+    at: usize,
+    window: TimeWindow,
+    mark: Watermark,
+}
+
+impl Progress {
+    /// What to do with each record of `page`, and the checkpoint after it.
+    fn take(&mut self, page: Fetched<Listed>) -> (Vec<Work>, Result<Item>) {
+        let repo = &self.repos[self.at].full_name;
+        let mut work = Vec::with_capacity(page.items.len());
+        for listed in page.items {
+            match listed.decode() {
+                Err(reason) => work.push(Work::Fail {
+                    id: self
+                        .reader
+                        .site
+                        .document_id(repo, &listed.number().unwrap_or_else(|| "unknown".into())),
+                    reason: format!("an issue of {repo} is unreadable: {reason}"),
+                }),
+                Ok(issue) => {
+                    let number = issue.number.to_string();
+                    // `since` is a second early and resumes overlap: what
+                    // was delivered is not delivered again.
+                    if !self.window.contains(issue.updated_at)
+                        || self.mark.covers(issue.updated_at, &number)
+                    {
+                        continue;
+                    }
+                    self.mark.advance(issue.updated_at, &number);
+                    if self.reader.wants(&issue) {
+                        work.push(Work::Build(Box::new(issue)));
+                    }
+                }
+            }
+        }
+        let checkpoint = match page.next.as_ref().map(from_page_cursor).transpose() {
+            Err(e) => Err(e),
+            Ok(Some(next)) => Checkpoint::new(&Position {
+                repo: Some(repo.clone()),
+                mark: self.mark.clone(),
+                next: Some(next),
+                finished: false,
+            })
+            .map(Item::Checkpoint),
+            Ok(None) => self.moved_on(),
+        };
+        (work, checkpoint)
+    }
+
+    /// The checkpoint after this repository: the next one's start, or the end.
+    fn moved_on(&self) -> Result<Item> {
+        let position = match self.repos.get(self.at + 1) {
+            Some(following) => Position {
+                repo: Some(following.full_name.clone()),
+                ..Position::default()
+            },
+            None => Position {
+                finished: true,
+                ..Position::default()
+            },
+        };
+        Checkpoint::new(&position).map(Item::Checkpoint)
+    }
+}
+
+/// One record's item: its document, or its failure.
+async fn item(reader: Arc<Reader>, repo: Repo, work: Work) -> Result<Item> {
+    match work {
+        Work::Fail { id, reason } => Ok(Item::Failure(DocumentFailure::new(id, reason))),
+        Work::Build(issue) => match thread(&reader, &repo, &issue).await {
+            Ok(thread) => Ok(Item::from(to_document(&reader.site, &repo, &issue, thread))),
+            Err(e) if e.ends_stream() => Err(e),
+            Err(e) => Ok(Item::Failure(DocumentFailure::new(
+                reader
+                    .site
+                    .document_id(&repo.full_name, &issue.number.to_string()),
+                format!(
+                    "{}#{} could not be read in full: {e}",
+                    repo.full_name, issue.number
+                ),
+            ))),
+        },
+    }
+}
+
+/// The issue's comments (only asked for when it has some) and, for a pull
+/// request, its review comments; at most `max_comments` in all.
+async fn thread(reader: &Reader, repo: &Repo, issue: &Issue) -> Result<Thread> {
+    let base = GitHubClient::repo_path(&repo.full_name)?;
+    let cap = reader.config.max_comments;
+    let mut thread = Thread::default();
+    if issue.comments > 0 {
+        let read = comments(
+            reader,
+            format!("comments of {}#{}", repo.full_name, issue.number),
+            format!("{base}/issues/{}/comments", issue.number),
+            cap,
+        )
+        .await?;
+        thread.truncated |= read.truncated;
+        thread.comments = read.items;
+    }
+    let left = cap.saturating_sub(thread.comments.len());
+    if issue.is_pull_request() && reader.config.review_comments {
+        if left == 0 {
+            thread.truncated = true;
+        } else {
+            let read = comments(
+                reader,
+                format!("review comments of {}#{}", repo.full_name, issue.number),
+                format!("{base}/pulls/{}/comments", issue.number),
+                left,
+            )
+            .await?;
+            thread.truncated |= read.truncated;
+            thread.review_comments = read.items;
+        }
+    }
+    Ok(thread)
+}
+
+/// Up to `cap` comments of one listing, in order.
+async fn comments(
+    reader: &Reader,
+    what: String,
+    path: String,
+    cap: usize,
+) -> Result<Capped<Comment>> {
+    let query = vec![("per_page", PER_PAGE.to_owned())];
+    let pages = reader.client.link_pages(what.clone(), path, query);
+    let raw = collect_capped(pages, cap)
+        .await
+        .map_err(|e| reader.client.explain(&what, e))?;
+    let items = raw
+        .items
+        .iter()
+        .filter_map(|r| match r.decode::<Comment>() {
+            Ok(c) => Some(c),
+            Err(reason) => {
+                tracing::warn!(%what, "a comment is unreadable: {reason}");
+                None
+            }
+        })
+        .collect();
+    Ok(Capped {
+        items,
+        truncated: raw.truncated,
+    })
+}
+
+/// The fields the id listing reads.
+#[derive(Deserialize)]
+struct SlimIssue {
+    number: u64,
+    #[serde(default)]
+    pull_request: Option<serde::de::IgnoredAny>,
+}
+
+/// The ids of every issue and pull request in scope, repository after
+/// repository: what the runner compares with what it holds to find
+/// transferred and deleted issues, and repositories gone from the scope.
+pub(crate) fn slim(reader: Arc<Reader>) -> SlimStream<'static> {
+    let resolve = {
+        let reader = reader.clone();
+        async move { repos::in_scope(&reader.client, &reader.config, &reader.filter).await }
+    };
+    let all = stream::once(resolve).flat_map(move |repos| match repos {
+        Err(e) => stream::once(future::ready(Err(e))).boxed(),
+        Ok(repos) => {
+            let reader = reader.clone();
+            stream::iter(repos)
+                .flat_map(move |repo| repo_ids(reader.clone(), repo))
+                .boxed()
+        }
+    });
+    until_error(all)
+}
+
+fn repo_ids(reader: Arc<Reader>, repo: Repo) -> SlimStream<'static> {
+    let path = match GitHubClient::repo_path(&repo.full_name) {
+        Ok(base) => format!("{base}/issues"),
+        Err(e) => return stream::once(future::ready(Err(e))).boxed(),
+    };
+    let query = vec![
+        ("state", "all".to_owned()),
+        ("per_page", PER_PAGE.to_owned()),
+    ];
+    let what = format!("GitHub issues of {}", repo.full_name);
+    reader
+        .client
+        .link_pages(what, path, query)
+        .flat_map(move |page| {
+            let ids: Vec<Result<SlimDocument>> = match page {
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    tracing::warn!("{e}; going on with the next repository");
+                    Vec::new()
+                }
+                Err(e) => vec![Err(e)],
+                Ok(page) => page
+                    .items
+                    .iter()
+                    .filter_map(|raw| match raw.decode::<SlimIssue>() {
+                        Ok(issue) => {
+                            let wanted = if issue.pull_request.is_some() {
+                                reader.config.pull_requests
+                            } else {
+                                reader.config.issues
+                            };
+                            wanted.then(|| issue.number.to_string())
+                        }
+                        // Named as its failure was.
+                        Err(_) => raw.string_field("number"),
+                    })
+                    .map(|n| {
+                        Ok(SlimDocument::new(
+                            reader.site.document_id(&repo.full_name, &n),
+                        ))
+                    })
+                    .collect(),
+            };
+            stream::iter(ids)
+        })
+        .boxed()
+}
+
+/// The configured scope, for `validate`.
+pub(crate) async fn scope(reader: &Reader) -> Result<Vec<Repo>> {
+    repos::in_scope(&reader.client, &reader.config, &reader.filter).await
+}
