@@ -6,6 +6,7 @@ use connector_core::credentials::SharedCredentials;
 use connector_core::http::HttpClient;
 use connector_core::json::RawRecord;
 use connector_core::paging::{Page, PageCursor, PageStream, Pager};
+use connector_core::rate::RateLimit;
 use connector_core::url::segment;
 use connector_core::{Error, ErrorKind, Result};
 
@@ -25,12 +26,16 @@ impl GitHubClient {
     /// A client for `config` signing in with `credentials`.
     pub(crate) fn new(config: &GitHubConfig, credentials: SharedCredentials) -> Result<Self> {
         let base_url = config.api_url()?;
-        let http = HttpClient::builder("github", &base_url)
+        let mut builder = HttpClient::builder("github", &base_url)
             .options(&config.options, DEFAULT_RATE)
             .shared_credentials(credentials)
             .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28")
-            .build()?;
+            .header("x-github-api-version", "2022-11-28");
+        // A ceiling, not a start: the secondary limit is a documented rate.
+        if config.options.rate.is_none() {
+            builder = builder.rate_limit(RateLimit::per_second(DEFAULT_RATE));
+        }
+        let http = builder.build()?;
         Ok(Self { http, base_url })
     }
 

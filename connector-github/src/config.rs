@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 /// Where GitHub.com's REST API answers.
 pub const DEFAULT_BASE_URL: &str = "https://api.github.com";
 
-/// Requests per second a sync starts at when `options.rate` is unset. The
-/// rate control slows down as `x-ratelimit-remaining` runs low and waits
-/// out GitHub's limits, so this is a ceiling, not a pace.
-pub(crate) const DEFAULT_RATE: f64 = 50.0;
+/// Requests per second at most when `options.rate` is unset: GitHub's
+/// secondary limit allows 900 points a minute on REST endpoints (a `GET`
+/// is one point). The rate control also slows down as
+/// `x-ratelimit-remaining` runs low and waits out any limit GitHub reports.
+pub(crate) const DEFAULT_RATE: f64 = 15.0;
 
 /// Issues whose comments are read at once when `options.concurrency` is
 /// unset. GitHub's secondary limits frown on many concurrent requests from
