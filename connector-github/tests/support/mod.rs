@@ -16,7 +16,7 @@ use wiremock::{Mock, MockServer};
 
 /// Quick retries, for tests.
 pub fn options() -> SourceOptions {
-    SourceOptions::default().with_retry(
+    SourceOptions::default().with_rate(500.0).with_retry(
         RetryPolicy::default()
             .with_max_attempts(3)
             .with_delays(Duration::from_millis(10), Duration::from_millis(50)),
