@@ -26,6 +26,14 @@ fn first_page() -> u32 {
     1
 }
 
+/// Where a repository's files phase resumes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FilesAt {
+    /// The last path delivered (changes go in path order); absent: the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) after: Option<String>,
+}
+
 /// A GitHub stream's checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Position {
@@ -38,6 +46,9 @@ pub(crate) struct Position {
     /// Where `repo`'s next issues page starts; absent: its first page.
     #[serde(default, alias = "cursor", skip_serializing_if = "Option::is_none")]
     pub(crate) next: Option<Cursor>,
+    /// `repo`'s issues are done and its files are being read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) files: Option<FilesAt>,
     /// Every repository was read to its end.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) finished: bool,
@@ -59,6 +70,7 @@ mod tests {
                 since: Some("2024-03-01T14:29:06Z".into()),
                 page: 1,
             }),
+            files: None,
             finished: false,
         };
         let json = serde_json::to_value(&position).unwrap();
@@ -77,5 +89,15 @@ mod tests {
             serde_json::from_value::<Position>(serde_json::json!({})).unwrap(),
             Position::default()
         );
+        let files = Position {
+            repo: Some("acme/widgets".into()),
+            files: Some(FilesAt {
+                after: Some("docs/a.md".into()),
+            }),
+            ..Position::default()
+        };
+        let json = serde_json::to_value(&files).unwrap();
+        assert_eq!(json["files"]["after"], "docs/a.md");
+        assert_eq!(serde_json::from_value::<Position>(json).unwrap(), files);
     }
 }

@@ -83,6 +83,17 @@ pub struct GitHubConfig {
     /// diff): one more request per pull request (default on).
     #[serde(default = "yes")]
     pub review_comments: bool,
+    /// Sync the documentation files of each repository's default branch
+    /// (default on).
+    #[serde(default = "yes")]
+    pub files: bool,
+    /// Globs on a file's path in the repository that make it a document;
+    /// default `**/*.md`, `**/*.mdx`, `**/*.rst`, `**/*.txt`, `**/*.adoc`.
+    #[serde(default = "default_file_globs")]
+    pub file_globs: Vec<String>,
+    /// Files larger than this many bytes are passed over (default 1 MiB).
+    #[serde(default = "default_max_file_bytes")]
+    pub max_file_bytes: u64,
     /// Comments read per issue or pull request at most (default 1 000);
     /// past it the document's `truncated` metadata says `comments`.
     #[serde(default = "default_max_comments")]
@@ -98,6 +109,18 @@ fn default_base_url() -> String {
 
 fn yes() -> bool {
     true
+}
+
+/// The documentation files synced when `file_globs` is not set.
+pub const DEFAULT_FILE_GLOBS: &[&str] =
+    &["**/*.md", "**/*.mdx", "**/*.rst", "**/*.txt", "**/*.adoc"];
+
+fn default_file_globs() -> Vec<String> {
+    DEFAULT_FILE_GLOBS.iter().map(|g| (*g).to_owned()).collect()
+}
+
+fn default_max_file_bytes() -> u64 {
+    1 << 20
 }
 
 fn default_max_comments() -> usize {
@@ -119,6 +142,9 @@ impl GitHubConfig {
             issues: true,
             pull_requests: true,
             review_comments: true,
+            files: true,
+            file_globs: default_file_globs(),
+            max_file_bytes: default_max_file_bytes(),
             max_comments: default_max_comments(),
             options: SourceOptions::default(),
         }
@@ -159,6 +185,22 @@ impl GitHubConfig {
     /// Read pull requests' review comments.
     pub fn review_comments(mut self, on: bool) -> Self {
         self.review_comments = on;
+        self
+    }
+
+    /// Sync the repositories' documentation files.
+    pub fn files(mut self, on: bool) -> Self {
+        self.files = on;
+        self
+    }
+
+    /// Which files are documents (globs on their path).
+    pub fn file_globs<I, S>(mut self, globs: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.file_globs = globs.into_iter().map(Into::into).collect();
         self
     }
 
@@ -207,11 +249,17 @@ impl GitHubConfig {
         }
         globs("include", &self.include)?;
         globs("exclude", &self.exclude)?;
-        if !self.issues && !self.pull_requests {
+        if !self.issues && !self.pull_requests && !self.files {
             return Err(Error::config(
-                "issues and pull_requests are both off; turn at least one on",
+                "issues, pull_requests and files are all off; turn at least one on",
             ));
         }
+        if self.files && self.file_globs.is_empty() {
+            return Err(Error::config(
+                "file_globs is empty; name the files to sync (**/*.md) or set files to false",
+            ));
+        }
+        file_globs(&self.file_globs)?;
         if self.max_comments == 0 {
             return Err(Error::config(
                 "max_comments must be at least 1 (comments past it are cut and reported in `truncated`)",
@@ -268,6 +316,21 @@ impl RepoFilter {
             && self.include.as_ref().is_none_or(|g| g.is_match(&name))
             && !self.exclude.as_ref().is_some_and(|g| g.is_match(&name))
     }
+}
+
+/// The files' globs as one set (paths are case-sensitive; `*` stays
+/// inside one directory, `**/` spans them).
+pub(crate) fn file_globs(patterns: &[String]) -> Result<GlobSet> {
+    let mut set = GlobSetBuilder::new();
+    for (i, p) in patterns.iter().enumerate() {
+        let glob = globset::GlobBuilder::new(p.trim())
+            .literal_separator(true)
+            .build()
+            .map_err(|e| Error::config(format!("file_globs[{i}]: {p:?} is not a glob: {e}")))?;
+        set.add(glob);
+    }
+    set.build()
+        .map_err(|e| Error::config(format!("file_globs: {e}")))
 }
 
 /// `patterns` as one set (case-insensitive, as GitHub's names are);
@@ -332,8 +395,12 @@ mod tests {
                 "base_url",
             ),
             (
-                serde_json::json!({"owners": ["acme"], "issues": false, "pull_requests": false}),
+                serde_json::json!({"owners": ["acme"], "issues": false, "pull_requests": false, "files": false}),
                 "pull_requests",
+            ),
+            (
+                serde_json::json!({"owners": ["acme"], "file_globs": ["a[b"]}),
+                "file_globs[0]",
             ),
             (
                 serde_json::json!({"owners": ["acme"], "max_comments": 0}),

@@ -18,6 +18,7 @@ use crate::checkpoint::Position;
 use crate::client::GitHubClient;
 use crate::config::{DEFAULT_CONCURRENCY, GitHubConfig};
 use crate::convert::Site;
+use crate::files::FileRules;
 use crate::stream::{self as items, Reader};
 
 /// GitHub (or a GitHub Enterprise Server) as a source: the issues and pull
@@ -67,6 +68,10 @@ impl GitHubConnector {
         let reader = Reader {
             site: Site::new(client.base_url()),
             filter: config.filter()?,
+            rules: FileRules {
+                globs: crate::config::file_globs(&config.file_globs)?,
+                max_bytes: config.max_file_bytes,
+            },
             concurrency: config.options.concurrency_or(DEFAULT_CONCURRENCY),
             client,
             config,

@@ -29,6 +29,11 @@ impl Site {
     pub(crate) fn document_id(&self, repo: &str, number: &str) -> String {
         format!("{}/{repo}/issues/{number}", self.host)
     }
+
+    /// The document id of the file at `path` of `repo`'s default branch.
+    pub(crate) fn file_id(&self, repo: &str, path: &str) -> String {
+        format!("{}/{repo}/files/{path}", self.host)
+    }
 }
 
 fn put(doc: &mut Document, key: &str, value: impl Into<MetadataValue>) {

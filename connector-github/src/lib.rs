@@ -34,10 +34,11 @@ mod client;
 mod config;
 mod connector;
 mod convert;
+mod files;
 mod listing;
 mod model;
 mod repos;
 mod stream;
 
-pub use config::{DEFAULT_BASE_URL, GitHubConfig};
+pub use config::{DEFAULT_BASE_URL, DEFAULT_FILE_GLOBS, GitHubConfig};
 pub use connector::GitHubConnector;

@@ -103,6 +103,61 @@ pub(crate) struct Repo {
     pub(crate) archived: bool,
     #[serde(default)]
     pub(crate) fork: bool,
+    /// Where the repository's pages are (`https://github.com/acme/widgets`).
+    #[serde(default)]
+    pub(crate) html_url: Option<String>,
+    /// Absent on an empty repository.
+    #[serde(default)]
+    pub(crate) default_branch: Option<String>,
+}
+
+/// A Git tree (`git-tree`): its entries, and whether GitHub cut the
+/// recursive listing short.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Tree {
+    pub(crate) tree: Vec<TreeEntry>,
+    pub(crate) truncated: bool,
+}
+
+/// One entry of a tree.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct TreeEntry {
+    pub(crate) path: String,
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) sha: String,
+    #[serde(default)]
+    pub(crate) size: Option<u64>,
+}
+
+/// A blob (`blob`): its content, base64 as GitHub sends it.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Blob {
+    pub(crate) content: String,
+    pub(crate) encoding: String,
+}
+
+/// A commit of a listing (`commit`), its SHA only.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CommitRef {
+    pub(crate) sha: String,
+}
+
+/// A comparison of two commits (`comparison`).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Comparison {
+    #[serde(default)]
+    pub(crate) files: Vec<ChangedFile>,
+}
+
+/// A file a comparison changed (`diff-entry`).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ChangedFile {
+    pub(crate) sha: Option<String>,
+    pub(crate) filename: String,
+    pub(crate) status: String,
+    #[serde(default)]
+    pub(crate) previous_filename: Option<String>,
 }
 
 /// One record of the issues listing, decoded when its turn comes.

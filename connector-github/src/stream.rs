@@ -14,10 +14,11 @@ use futures::future;
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::Deserialize;
 
-use crate::checkpoint::{Cursor, Position};
+use crate::checkpoint::{Cursor, FilesAt, Position};
 use crate::client::{GitHubClient, PER_PAGE};
 use crate::config::{GitHubConfig, RepoFilter};
 use crate::convert::{Site, Thread, to_document};
+use crate::files::{self, Change, FileRules};
 use crate::listing::{self, from_page_cursor};
 use crate::model::{Comment, Issue, Listed, Repo};
 use crate::repos;
@@ -29,7 +30,23 @@ pub(crate) struct Reader {
     pub(crate) site: Site,
     pub(crate) config: GitHubConfig,
     pub(crate) filter: RepoFilter,
+    pub(crate) rules: FileRules,
     pub(crate) concurrency: usize,
+}
+
+/// Files read between two checkpoints.
+const FILE_BATCH: usize = 50;
+
+/// Where a repository's reading starts.
+#[derive(Debug, Clone)]
+enum Start {
+    Issues {
+        next: Option<Cursor>,
+        mark: Watermark,
+    },
+    Files {
+        after: Option<String>,
+    },
 }
 
 impl Reader {
@@ -101,22 +118,165 @@ fn repos_items(
             (at, same)
         }
     };
-    let steps = (start..repos.len()).map(move |i| {
-        if i == start && same {
-            (i, from.next.clone(), from.mark.clone())
-        } else {
-            (i, None, Watermark::default())
-        }
+    let steps = (start..repos.len()).map(move |i| match (&from.files, i == start && same) {
+        (Some(files), true) => (
+            i,
+            Start::Files {
+                after: files.after.clone(),
+            },
+        ),
+        (None, true) => (
+            i,
+            Start::Issues {
+                next: from.next.clone(),
+                mark: from.mark.clone(),
+            },
+        ),
+        _ => (
+            i,
+            Start::Issues {
+                next: None,
+                mark: Watermark::default(),
+            },
+        ),
     });
     stream::iter(steps)
-        .flat_map(move |(i, next, mark)| {
-            repo_items(reader.clone(), repos.clone(), i, window, next, mark)
+        .flat_map(move |(i, start)| repo_items(reader.clone(), repos.clone(), i, window, start))
+        .boxed()
+}
+
+/// One repository's items: its issues and pull requests, then its files.
+fn repo_items(
+    reader: Arc<Reader>,
+    repos: Arc<[Repo]>,
+    at: usize,
+    window: TimeWindow,
+    start: Start,
+) -> ItemStream<'static> {
+    let config = &reader.config;
+    match start {
+        Start::Issues { next, mark } if config.issues || config.pull_requests => {
+            let files = config.files.then(|| {
+                let (reader, repos) = (reader.clone(), repos.clone());
+                stream::once(async move { files_items(reader, repos, at, window, None) }).flatten()
+            });
+            let issues = issue_items(reader, repos, at, window, next, mark);
+            match files {
+                Some(files) => issues.chain(files).boxed(),
+                None => issues,
+            }
+        }
+        Start::Issues { .. } => files_items(reader, repos, at, window, None),
+        Start::Files { after } => files_items(reader, repos, at, window, after),
+    }
+}
+
+/// The checkpoint after repository `at`: the next one's start, or the end.
+fn after_repo(repos: &[Repo], at: usize) -> Result<Item> {
+    let position = match repos.get(at + 1) {
+        Some(following) => Position {
+            repo: Some(following.full_name.clone()),
+            ..Position::default()
+        },
+        None => Position {
+            finished: true,
+            ..Position::default()
+        },
+    };
+    Checkpoint::new(&position).map(Item::Checkpoint)
+}
+
+/// One repository's documentation files changed in `window`, after `after`.
+fn files_items(
+    reader: Arc<Reader>,
+    repos: Arc<[Repo]>,
+    at: usize,
+    window: TimeWindow,
+    after: Option<String>,
+) -> ItemStream<'static> {
+    let repo = repos[at].clone();
+    let listed = {
+        let reader = reader.clone();
+        let repo = repo.clone();
+        async move { files::changes(&reader.client, &reader.rules, &repo, &window).await }
+    };
+    stream::once(listed)
+        .flat_map(move |changes| {
+            let changes = match changes {
+                Err(e) if files::is_no_files(&e) => {
+                    tracing::warn!("{e}; no files synced from {}", repo.full_name);
+                    return stream::once(future::ready(after_repo(&repos, at))).boxed();
+                }
+                Err(e) => {
+                    let what = format!("the files of {}", repo.full_name);
+                    return stream::once(future::ready(Err(reader.client.explain(&what, e))))
+                        .boxed();
+                }
+                Ok(changes) => changes,
+            };
+            let pending: Vec<Change> = changes
+                .into_iter()
+                .filter(|c| after.as_deref().is_none_or(|a| c.path() > a))
+                .collect();
+            let batches: Vec<Vec<Change>> =
+                pending.chunks(FILE_BATCH).map(<[Change]>::to_vec).collect();
+            let count = batches.len();
+            if count == 0 {
+                return stream::once(future::ready(after_repo(&repos, at))).boxed();
+            }
+            let (reader, repos, repo) = (reader.clone(), repos.clone(), repo.clone());
+            stream::iter(batches.into_iter().enumerate())
+                .flat_map(move |(k, batch)| {
+                    let checkpoint = if k + 1 == count {
+                        after_repo(&repos, at)
+                    } else {
+                        Checkpoint::new(&Position {
+                            repo: Some(repo.full_name.clone()),
+                            files: Some(FilesAt {
+                                after: batch.last().map(|c| c.path().to_owned()),
+                            }),
+                            ..Position::default()
+                        })
+                        .map(Item::Checkpoint)
+                    };
+                    let (reader, repo) = (reader.clone(), repo.clone());
+                    ordered(batch, reader.concurrency, move |change| {
+                        file_item(reader.clone(), repo.clone(), change)
+                    })
+                    .filter_map(|item| future::ready(item.transpose()))
+                    .chain(stream::once(future::ready(checkpoint)))
+                })
+                .boxed()
         })
         .boxed()
 }
 
-/// One repository's items.
-fn repo_items(
+/// One file change's item.
+async fn file_item(reader: Arc<Reader>, repo: Repo, change: Change) -> Result<Option<Item>> {
+    let site = &reader.site;
+    let (path, sha) = match change {
+        Change::Removed { path } => {
+            return Ok(Some(Item::Deleted(site.file_id(&repo.full_name, &path))));
+        }
+        Change::Upsert { path, sha } => (path, sha),
+    };
+    let id = site.file_id(&repo.full_name, &path);
+    match files::blob(&reader.client, &repo, &sha, reader.rules.max_bytes).await {
+        Ok(Some(bytes)) => Ok(Some(Item::from(files::to_document(
+            site, &repo, &path, &sha, &bytes,
+        )))),
+        // Grown past the size limit: no longer a document.
+        Ok(None) => Ok(Some(Item::Deleted(id))),
+        Err(e) if e.ends_stream() => Err(e),
+        Err(e) => Ok(Some(Item::Failure(DocumentFailure::new(
+            id,
+            format!("{}: {path} could not be read: {e}", repo.full_name),
+        )))),
+    }
+}
+
+/// One repository's issues and pull requests.
+fn issue_items(
     reader: Arc<Reader>,
     repos: Arc<[Repo]>,
     at: usize,
@@ -217,6 +377,7 @@ impl Progress {
                 repo: Some(repo.clone()),
                 mark: self.mark.clone(),
                 next: Some(next),
+                files: None,
                 finished: false,
             })
             .map(Item::Checkpoint),
@@ -225,19 +386,18 @@ impl Progress {
         (work, checkpoint)
     }
 
-    /// The checkpoint after this repository: the next one's start, or the end.
+    /// The checkpoint after this repository's issues: its files' start,
+    /// or the next repository's.
     fn moved_on(&self) -> Result<Item> {
-        let position = match self.repos.get(self.at + 1) {
-            Some(following) => Position {
-                repo: Some(following.full_name.clone()),
-                ..Position::default()
-            },
-            None => Position {
-                finished: true,
-                ..Position::default()
-            },
-        };
-        Checkpoint::new(&position).map(Item::Checkpoint)
+        if !self.reader.config.files {
+            return after_repo(&self.repos, self.at);
+        }
+        Checkpoint::new(&Position {
+            repo: Some(self.repos[self.at].full_name.clone()),
+            files: Some(FilesAt::default()),
+            ..Position::default()
+        })
+        .map(Item::Checkpoint)
     }
 }
 
@@ -355,6 +515,36 @@ pub(crate) fn slim(reader: Arc<Reader>) -> SlimStream<'static> {
 }
 
 fn repo_ids(reader: Arc<Reader>, repo: Repo) -> SlimStream<'static> {
+    let config = &reader.config;
+    let issues = if config.issues || config.pull_requests {
+        issue_ids(reader.clone(), repo.clone())
+    } else {
+        stream::empty().boxed()
+    };
+    if !config.files {
+        return issues;
+    }
+    let files = async move {
+        let everything = TimeWindow::until(chrono::Utc::now());
+        let ids: Vec<Result<SlimDocument>> =
+            match files::changes(&reader.client, &reader.rules, &repo, &everything).await {
+                Ok(changes) => changes
+                    .iter()
+                    .map(|c| {
+                        Ok(SlimDocument::new(
+                            reader.site.file_id(&repo.full_name, c.path()),
+                        ))
+                    })
+                    .collect(),
+                Err(e) if files::is_no_files(&e) => Vec::new(),
+                Err(e) => vec![Err(e)],
+            };
+        stream::iter(ids)
+    };
+    issues.chain(stream::once(files).flatten()).boxed()
+}
+
+fn issue_ids(reader: Arc<Reader>, repo: Repo) -> SlimStream<'static> {
     let path = match GitHubClient::repo_path(&repo.full_name) {
         Ok(base) => format!("{base}/issues"),
         Err(e) => return stream::once(future::ready(Err(e))).boxed(),
