@@ -51,6 +51,14 @@ pub struct Issue {
     pub raw: Option<String>,
 }
 
+/// One commit of a repository's default branch: the whole tree at it.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub sha: String,
+    pub date: DateTime<Utc>,
+    pub files: BTreeMap<String, String>,
+}
+
 /// One repository of the stand-in.
 #[derive(Debug, Clone, Default)]
 pub struct Repo {
@@ -60,6 +68,33 @@ pub struct Repo {
     pub archived: bool,
     pub fork: bool,
     pub issues: Vec<Issue>,
+    /// The default branch's history, oldest first; empty: no Git data.
+    pub commits: Vec<Commit>,
+    /// The recursive listing of the root tree comes back `truncated`.
+    pub truncate_root: bool,
+}
+
+/// A Git object id for `text`.
+pub fn sha_of(text: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    let a = h.finish();
+    "salt".hash(&mut h);
+    let b = h.finish();
+    format!("{a:016x}{b:016x}{:08x}", (a ^ b) as u32)
+}
+
+impl Repo {
+    /// Add a commit at `date` whose tree is `files`.
+    pub fn commit(&mut self, date: DateTime<Utc>, files: &[(&str, &str)]) {
+        let files: BTreeMap<String, String> = files
+            .iter()
+            .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
+            .collect();
+        let sha = sha_of(&format!("{date}{files:?}"));
+        self.commits.push(Commit { sha, date, files });
+    }
 }
 
 impl Repo {
@@ -447,6 +482,197 @@ impl Respond for StandIn {
                     })
                     .collect();
                 self.paged(req, items)
+            }
+            ["repos", owner, name, "git", "trees", tree] => {
+                let Some(repo) = find(owner, name) else {
+                    return Self::not_found();
+                };
+                drop(db);
+                let Some(head) = repo.commits.last() else {
+                    return ResponseTemplate::new(409).set_body_json(json!({
+                        "message": "Git Repository is empty.",
+                        "documentation_url": "https://docs.github.com/rest/git/trees#get-a-tree",
+                        "status": "409"
+                    }));
+                };
+                let dir = match *tree {
+                    "main" => String::new(),
+                    t if t == head.sha => String::new(),
+                    t => match t.strip_prefix("tree-") {
+                        Some(d) => d.replace('~', "/"),
+                        None => return Self::not_found(),
+                    },
+                };
+                let recursive = query(req).contains_key("recursive");
+                let truncated = recursive && dir.is_empty() && repo.truncate_root;
+                let prefix = if dir.is_empty() {
+                    String::new()
+                } else {
+                    format!("{dir}/")
+                };
+                let mut entries: Vec<Value> = Vec::new();
+                let mut dirs = std::collections::BTreeSet::new();
+                for (path, content) in &head.files {
+                    let Some(rest) = path.strip_prefix(&prefix) else {
+                        continue;
+                    };
+                    match rest.split_once('/') {
+                        Some((sub, _)) if !recursive || truncated => {
+                            dirs.insert(sub.to_owned());
+                            if truncated {
+                                continue;
+                            }
+                        }
+                        Some(_) => {}
+                        None => {}
+                    }
+                    if (!recursive || truncated) && rest.contains('/') {
+                        continue;
+                    }
+                    entries.push(json!({
+                        "path": rest, "mode": "100644", "type": "blob",
+                        "sha": sha_of(content), "size": content.len(),
+                        "url": format!("https://api.github.com/repos/{}/git/blobs/{}", repo.full_name(), sha_of(content))
+                    }));
+                }
+                if recursive && !truncated {
+                    let mut seen = std::collections::BTreeSet::new();
+                    for path in head.files.keys() {
+                        let Some(rest) = path.strip_prefix(&prefix) else {
+                            continue;
+                        };
+                        let parts: Vec<&str> = rest.split('/').collect();
+                        for k in 1..parts.len() {
+                            seen.insert(parts[..k].join("/"));
+                        }
+                    }
+                    for d in seen {
+                        entries.push(json!({"path": d, "mode": "040000", "type": "tree",
+                            "sha": format!("tree-{}", format!("{prefix}{d}").replace('/', "~"))}));
+                    }
+                } else {
+                    for d in dirs {
+                        entries.push(json!({"path": d, "mode": "040000", "type": "tree",
+                            "sha": format!("tree-{}", format!("{prefix}{d}").replace('/', "~"))}));
+                    }
+                }
+                self.ok().set_body_json(json!({
+                    "sha": if dir.is_empty() { head.sha.clone() } else { tree.to_string() },
+                    "url": format!("https://api.github.com/repos/{}/git/trees/{tree}", repo.full_name()),
+                    "tree": entries,
+                    "truncated": truncated
+                }))
+            }
+            ["repos", owner, name, "git", "blobs", sha] => {
+                let Some(repo) = find(owner, name) else {
+                    return Self::not_found();
+                };
+                drop(db);
+                let content = repo
+                    .commits
+                    .iter()
+                    .flat_map(|c| c.files.values())
+                    .find(|c| sha_of(c) == *sha);
+                match content {
+                    Some(content) => {
+                        use base64::Engine as _;
+                        let encoded = base64::engine::general_purpose::STANDARD.encode(content);
+                        // GitHub wraps the base64 at 60 characters.
+                        let wrapped: Vec<String> = encoded
+                            .as_bytes()
+                            .chunks(60)
+                            .map(|c| String::from_utf8_lossy(c).into_owned())
+                            .collect();
+                        self.ok().set_body_json(json!({
+                            "content": wrapped.join("\n") + "\n",
+                            "encoding": "base64",
+                            "url": format!("https://api.github.com/repos/{}/git/blobs/{sha}", repo.full_name()),
+                            "sha": sha, "size": content.len(), "node_id": "Q29udGVudCBvZiBibG9i"
+                        }))
+                    }
+                    None => Self::not_found(),
+                }
+            }
+            ["repos", owner, name, "commits"] => {
+                let Some(repo) = find(owner, name) else {
+                    return Self::not_found();
+                };
+                drop(db);
+                let q = query(req);
+                let until = q
+                    .get("until")
+                    .map(|s| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc));
+                let items: Vec<String> = repo
+                    .commits
+                    .iter()
+                    .rev()
+                    .filter(|c| until.is_none_or(|u| c.date <= u))
+                    .map(|c| {
+                        json!({
+                            "sha": c.sha, "node_id": "MDY6Q29tbWl0",
+                            "url": format!("https://api.github.com/repos/{}/commits/{}", repo.full_name(), c.sha),
+                            "html_url": format!("https://github.com/{}/commit/{}", repo.full_name(), c.sha),
+                            "commit": {
+                                "message": "Update docs",
+                                "author": {"name": "Monalisa Octocat", "email": "support@github.com", "date": stamp(c.date)},
+                                "committer": {"name": "Monalisa Octocat", "email": "support@github.com", "date": stamp(c.date)},
+                                "tree": {"sha": c.sha, "url": ""}, "comment_count": 0
+                            },
+                            "parents": []
+                        })
+                        .to_string()
+                    })
+                    .collect();
+                self.paged(req, items)
+            }
+            ["repos", owner, name, "compare", range] => {
+                let Some(repo) = find(owner, name) else {
+                    return Self::not_found();
+                };
+                drop(db);
+                let Some((base, head)) = range.split_once("...") else {
+                    return Self::not_found();
+                };
+                let at = |r: &str| {
+                    if r == "main" {
+                        repo.commits.last()
+                    } else {
+                        repo.commits.iter().find(|c| c.sha == r)
+                    }
+                };
+                let (Some(base), Some(head)) = (at(base), at(head)) else {
+                    return Self::not_found();
+                };
+                let mut files = Vec::new();
+                let removed: Vec<(&String, &String)> = base
+                    .files
+                    .iter()
+                    .filter(|(p, _)| !head.files.contains_key(*p))
+                    .collect();
+                let mut renamed_from = std::collections::BTreeSet::new();
+                for (path, content) in &head.files {
+                    match base.files.get(path) {
+                        Some(old) if old == content => {}
+                        Some(_) => files.push(json!({"sha": sha_of(content), "filename": path, "status": "modified", "additions": 1, "deletions": 1, "changes": 2})),
+                        None => match removed.iter().find(|(_, c)| *c == content) {
+                            Some((from, _)) => {
+                                renamed_from.insert((*from).clone());
+                                files.push(json!({"sha": sha_of(content), "filename": path, "status": "renamed", "previous_filename": from, "additions": 0, "deletions": 0, "changes": 0}));
+                            }
+                            None => files.push(json!({"sha": sha_of(content), "filename": path, "status": "added", "additions": 1, "deletions": 0, "changes": 1})),
+                        },
+                    }
+                }
+                for (path, content) in removed {
+                    if !renamed_from.contains(path) {
+                        files.push(json!({"sha": sha_of(content), "filename": path, "status": "removed", "additions": 0, "deletions": 1, "changes": 1}));
+                    }
+                }
+                self.ok().set_body_json(json!({
+                    "url": format!("https://api.github.com/repos/{}/compare/{range}", repo.full_name()),
+                    "status": "ahead", "ahead_by": 1, "behind_by": 0, "total_commits": 1,
+                    "commits": [], "files": files
+                }))
             }
             _ => Self::not_found(),
         }
