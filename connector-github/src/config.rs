@@ -6,6 +6,8 @@ use connector_core::credentials::{Bearer, SecretString, SharedCredentials};
 use connector_core::options::SourceOptions;
 use connector_core::{Error, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::app::{AppInstallation, GitHubAppConfig};
 use serde::{Deserialize, Serialize};
 
 /// Where GitHub.com's REST API answers.
@@ -52,6 +54,9 @@ pub struct GitHubConfig {
     /// Never serialized.
     #[serde(default, skip_serializing)]
     pub token: Option<SecretString>,
+    /// Sign in as a GitHub App installation instead of with `token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<GitHubAppConfig>,
     /// Repositories by name, `owner/name`; synced as named, whatever the
     /// filters below say.
     #[serde(default)]
@@ -133,6 +138,7 @@ impl GitHubConfig {
         Self {
             base_url: default_base_url(),
             token: None,
+            app: None,
             repositories: Vec::new(),
             owners: Vec::new(),
             include: Vec::new(),
@@ -159,6 +165,12 @@ impl GitHubConfig {
     /// Sign in with this token.
     pub fn token(mut self, token: impl Into<SecretString>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Sign in as this GitHub App installation.
+    pub fn app(mut self, app: GitHubAppConfig) -> Self {
+        self.app = Some(app);
         self
     }
 
@@ -271,14 +283,22 @@ impl GitHubConfig {
         Ok(self)
     }
 
-    /// The credential provider `token` describes.
+    /// The credential provider `token` or `app` describes.
     pub(crate) fn provider(&self) -> Result<SharedCredentials> {
-        let token = self.token.clone().ok_or_else(|| {
-            Error::config(
-                "token: set a personal access token (classic or fine-grained) with read access to the repositories' issues and pull requests",
-            )
-        })?;
-        Ok(std::sync::Arc::new(Bearer::new(token)))
+        match (&self.token, &self.app) {
+            (Some(_), Some(_)) => Err(Error::config(
+                "token and app are both set; sign in with one of them",
+            )),
+            (Some(token), None) => Ok(std::sync::Arc::new(Bearer::new(token.clone()))),
+            (None, Some(app)) => Ok(std::sync::Arc::new(AppInstallation::new(
+                &self.api_url()?,
+                app,
+                &self.options,
+            )?)),
+            (None, None) => Err(Error::config(
+                "token: set a personal access token (classic or fine-grained) with read access to the repositories' issues and pull requests, or app: a GitHub App installation",
+            )),
+        }
     }
 
     /// The owners' repository filter.

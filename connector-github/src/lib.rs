@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod app;
 mod checkpoint;
 mod client;
 mod config;
@@ -40,5 +41,6 @@ mod model;
 mod repos;
 mod stream;
 
+pub use app::GitHubAppConfig;
 pub use config::{DEFAULT_BASE_URL, DEFAULT_FILE_GLOBS, GitHubConfig};
 pub use connector::GitHubConnector;
