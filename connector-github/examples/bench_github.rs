@@ -4,12 +4,14 @@
 //! the peak RSS.
 //!
 //! ```text
-//! cargo run --release -p connector-github --example bench_github [repos] [issues_per_repo] [latency_ms] [changed_percent] [rate]
+//! cargo run --release -p connector-github --example bench_github [repos] [issues_per_repo] [latency_ms] [changed_percent] [rate] [files_per_repo]
 //! ```
 //!
 //! Every other issue has two comments, every third is a pull request with a
-//! review comment (the stand-in's `org` fixture). The incremental run
-//! follows edits to `changed_percent` of the issues (default 1).
+//! review comment (the stand-in's `org` fixture); each repository holds
+//! `files_per_repo` Markdown pages (default 50) next to as many source
+//! files. The incremental run follows edits to `changed_percent` of the
+//! issues (default 1) and to one page per repository.
 
 #![allow(clippy::unwrap_used)] // a benchmark fails loudly
 
@@ -59,8 +61,28 @@ async fn main() {
     let issues: usize = arg(2, 500);
     let latency_ms: u64 = arg(3, 20);
     let changed_percent: usize = arg(4, 1);
+    let files: usize = arg(6, 50);
     let server = MockServer::start().await;
-    let standin = StandIn::new(org(repos, issues));
+    let mut db = org(repos, issues);
+    // Each repository: `files` Markdown pages (about 2 KB) and as many
+    // source files the globs leave out.
+    let page = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(36);
+    let tree: Vec<(String, String)> = (0..files)
+        .flat_map(|n| {
+            [
+                (
+                    format!("docs/section-{}/page-{n}.md", n % 5),
+                    format!("# Page {n}\n\n{page}"),
+                ),
+                (format!("src/module_{n}.rs"), format!("pub fn f{n}() {{}}")),
+            ]
+        })
+        .collect();
+    let snapshot: Vec<(&str, &str)> = tree.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    for repo in &mut db.repos {
+        repo.commit(standin::at(0), &snapshot);
+    }
+    let standin = StandIn::new(db);
     standin.set_base(&server.uri());
     Mock::given(any())
         .respond_with(Slow {
@@ -83,7 +105,7 @@ async fn main() {
     let github = GitHubConnector::new(config).unwrap();
 
     println!(
-        "{repos} repositories × {issues} issues (a third pull requests, half with 2 comments), {latency_ms} ms latency, at most {rate} requests/s"
+        "{repos} repositories × ({issues} issues (a third pull requests, half with 2 comments) + {files} Markdown files), {latency_ms} ms latency, at most {rate} requests/s"
     );
     let first_start = Utc::now();
     let started = Instant::now();
@@ -109,10 +131,23 @@ async fn main() {
         ceiling
     );
 
-    // Edit a share of the issues, then sync the window since the first run.
+    // Edit a share of the issues and one page per repository, then sync
+    // the window since the first run.
     let mut changed = 0;
     {
         let mut db = standin.db.lock().unwrap();
+        let mut edited = tree.clone();
+        if let Some((_, content)) = edited.iter_mut().find(|(p, _)| p.ends_with(".md")) {
+            content.push_str("\n\nEdited.");
+            changed += db.repos.len();
+        }
+        let snapshot: Vec<(&str, &str)> = edited
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        for repo in &mut db.repos {
+            repo.commit(Utc::now(), &snapshot);
+        }
         let step = (100 / changed_percent.clamp(1, 100)).max(1);
         for repo in &mut db.repos {
             for issue in repo.issues.iter_mut().step_by(step) {
