@@ -87,6 +87,13 @@ impl GitHubConnector {
         self.reader.client.http()
     }
 
+    /// Answers that came back `304 Not Modified` to a conditional request
+    /// (the owners' repository listings, unchanged comparisons): GitHub
+    /// does not count them against the rate limit.
+    pub fn not_modified(&self) -> u64 {
+        self.reader.client.not_modified()
+    }
+
     fn items(&self, window: TimeWindow, from: Position) -> ItemStream<'static> {
         items::items(self.reader.clone(), window, from)
     }

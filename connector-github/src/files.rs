@@ -106,7 +106,8 @@ async fn compared(
         connector_core::url::segment(&from.sha)?,
         connector_core::url::segment(branch)?
     );
-    let comparison: Comparison = client.http().get(&path).fetch_json().await?;
+    // Unchanged while the branch has not moved: a 304, free of budget.
+    let comparison: Comparison = client.json_conditional(&path).await?;
     if comparison.files.len() >= MAX_COMPARE_FILES {
         return Ok(None);
     }

@@ -63,7 +63,7 @@ async fn collect(
 ) -> Result<Vec<Repo>> {
     let query = vec![("type", kind.to_owned()), ("per_page", PER_PAGE.to_owned())];
     let mut pages: PageStream<_> =
-        client.link_pages(format!("GitHub repositories of {what}"), path, query);
+        client.link_pages_conditional(format!("GitHub repositories of {what}"), path, query);
     let mut repos = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| client.explain(&format!("the repositories of {what}"), e))?;

@@ -310,10 +310,11 @@ impl StandIn {
         let start = (page - 1) * per;
         let slice: Vec<String> = items.iter().skip(start).take(per).cloned().collect();
         let last = items.len().div_ceil(per).max(1);
-        let mut t = self.ok().set_body_raw(
-            format!("[{}]", slice.join(",")),
-            "application/json; charset=utf-8",
-        );
+        let body = format!("[{}]", slice.join(","));
+        let Some(mut t) = self.conditional(req, &body) else {
+            return self.not_modified(req, &body);
+        };
+        t = t.set_body_raw(body, "application/json; charset=utf-8");
         let link_to = |p: usize| {
             let mut url = url::Url::parse(&format!("{}{}", self.base(), req.url.path())).unwrap();
             {
@@ -340,6 +341,26 @@ impl StandIn {
             t = t.insert_header("link", links.join(", ").as_str());
         }
         t
+    }
+
+    /// A 200 with the body's `ETag`, or `None` when the request's
+    /// `If-None-Match` names it (answer [`not_modified`](Self::not_modified)).
+    fn conditional(&self, req: &Request, body: &str) -> Option<ResponseTemplate> {
+        let etag = format!("W/\"{}\"", sha_of(body));
+        let asked = req
+            .headers
+            .get("if-none-match")
+            .and_then(|v| v.to_str().ok());
+        (asked != Some(etag.as_str())).then(|| self.ok().insert_header("etag", etag.as_str()))
+    }
+
+    /// A 304: GitHub does not count it against the budget.
+    fn not_modified(&self, _req: &Request, body: &str) -> ResponseTemplate {
+        let left = self.remaining.load(Ordering::Relaxed);
+        ResponseTemplate::new(304)
+            .insert_header("etag", format!("W/\"{}\"", sha_of(body)).as_str())
+            .insert_header("x-ratelimit-limit", "5000")
+            .insert_header("x-ratelimit-remaining", left.to_string().as_str())
     }
 
     /// A 200 with GitHub's rate-limit headers.
@@ -668,11 +689,16 @@ impl Respond for StandIn {
                         files.push(json!({"sha": sha_of(content), "filename": path, "status": "removed", "additions": 0, "deletions": 1, "changes": 1}));
                     }
                 }
-                self.ok().set_body_json(json!({
+                let body = json!({
                     "url": format!("https://api.github.com/repos/{}/compare/{range}", repo.full_name()),
                     "status": "ahead", "ahead_by": 1, "behind_by": 0, "total_commits": 1,
                     "commits": [], "files": files
-                }))
+                })
+                .to_string();
+                match self.conditional(req, &body) {
+                    Some(t) => t.set_body_raw(body, "application/json; charset=utf-8"),
+                    None => self.not_modified(req, &body),
+                }
             }
             _ => Self::not_found(),
         }

@@ -206,3 +206,32 @@ async fn the_id_listing_names_the_files() {
     assert_eq!(listed, ids);
     assert_eq!(listed.len(), 5);
 }
+
+/// Polling a repository whose branch has not moved: the comparison and the
+/// owner's repository listing come back `304 Not Modified`.
+#[tokio::test]
+async fn an_unchanged_poll_is_answered_not_modified() {
+    let (server, _) = serve(docs_repo(false)).await;
+    let github = connector(&server);
+    let start = Utc::now() - chrono::Duration::minutes(1);
+    let window = || TimeWindow::new(start, Utc::now() + chrono::Duration::seconds(5));
+    let first = drain(github.poll(window())).await;
+    assert!(first.error.is_none(), "{:?}", first.error);
+    assert_eq!(github.not_modified(), 0);
+    let again = drain(github.poll(window())).await;
+    assert!(again.error.is_none(), "{:?}", again.error);
+    assert!(again.documents.is_empty() && again.deleted.is_empty());
+    assert_eq!(
+        github.not_modified(),
+        2,
+        "the repository listing and the comparison"
+    );
+    let conditional = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.headers.contains_key("if-none-match"))
+        .count();
+    assert_eq!(conditional, 2);
+}
