@@ -88,6 +88,13 @@ pub struct GitHubConfig {
     /// diff): one more request per pull request (default on).
     #[serde(default = "yes")]
     pub review_comments: bool,
+    /// Give the documents of private repositories the repository's
+    /// collaborators (`users`, logins) and teams (`groups`, `org/slug`) as
+    /// their access, listed once per repository in each sync; the token must be
+    /// allowed to list them (push access, or an App's Metadata and Members
+    /// permissions). Off: their access is left unknown.
+    #[serde(default)]
+    pub private_access: bool,
     /// Sync the documentation files of each repository's default branch
     /// (default on).
     #[serde(default = "yes")]
@@ -148,6 +155,7 @@ impl GitHubConfig {
             issues: true,
             pull_requests: true,
             review_comments: true,
+            private_access: false,
             files: true,
             file_globs: default_file_globs(),
             max_file_bytes: default_max_file_bytes(),
@@ -197,6 +205,12 @@ impl GitHubConfig {
     /// Read pull requests' review comments.
     pub fn review_comments(mut self, on: bool) -> Self {
         self.review_comments = on;
+        self
+    }
+
+    /// List private repositories' collaborators and teams as their access.
+    pub fn private_access(mut self, on: bool) -> Self {
+        self.private_access = on;
         self
     }
 

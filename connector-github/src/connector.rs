@@ -73,6 +73,7 @@ impl GitHubConnector {
                 max_bytes: config.max_file_bytes,
             },
             concurrency: config.options.concurrency_or(DEFAULT_CONCURRENCY),
+            readers: Default::default(),
             client,
             config,
         };

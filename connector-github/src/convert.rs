@@ -1,7 +1,7 @@
 //! Issues and pull requests → [`Document`]s: the body first, then each
 //! comment as a section in the order written.
 
-use connector_core::{Access, Document, MetadataValue, Section};
+use connector_core::{Document, MetadataValue, Section};
 
 use crate::model::{Comment, Issue, Repo};
 
@@ -79,13 +79,6 @@ pub(crate) fn to_document(site: &Site, repo: &Repo, issue: &Issue, thread: Threa
     ];
     if let Some(user) = &issue.user {
         doc.authors.push(user.login.clone());
-    }
-    // Private repositories' readers are not listed: leave access unknown.
-    if !repo.private {
-        doc.access = Some(Access {
-            public: true,
-            ..Access::default()
-        });
     }
     put(&mut doc, "repository", repo.full_name.as_str());
     put(&mut doc, "number", number);

@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
-use connector_core::{Access, Document, ErrorKind, MetadataValue, Result, Section, TimeWindow};
+use connector_core::{Document, ErrorKind, MetadataValue, Result, Section, TimeWindow};
 use globset::GlobSet;
 
 use crate::client::GitHubClient;
@@ -238,12 +238,6 @@ pub(crate) fn to_document(
             .map(str::to_owned),
     );
     doc.hierarchy = hierarchy;
-    if !repo.private {
-        doc.access = Some(Access {
-            public: true,
-            ..Access::default()
-        });
-    }
     for (key, value) in [
         ("repository", repo.full_name.as_str()),
         ("kind", "file"),

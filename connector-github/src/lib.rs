@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod access;
 mod app;
 mod checkpoint;
 mod client;

@@ -14,6 +14,7 @@ use futures::future;
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::Deserialize;
 
+use crate::access::Readers;
 use crate::checkpoint::{Cursor, FilesAt, Position};
 use crate::client::{GitHubClient, PER_PAGE};
 use crate::config::{GitHubConfig, RepoFilter};
@@ -32,6 +33,7 @@ pub(crate) struct Reader {
     pub(crate) filter: RepoFilter,
     pub(crate) rules: FileRules,
     pub(crate) concurrency: usize,
+    pub(crate) readers: Readers,
 }
 
 /// Files read between two checkpoints.
@@ -50,6 +52,20 @@ enum Start {
 }
 
 impl Reader {
+    /// Who may read `repo`'s documents: everyone for a public repository;
+    /// with `private_access`, a private one's collaborators and teams;
+    /// otherwise unknown.
+    async fn access(&self, repo: &Repo) -> Result<Option<connector_core::Access>> {
+        if repo.private && !self.config.private_access {
+            return Ok(None);
+        }
+        Ok(self
+            .readers
+            .of(&self.client, repo)
+            .await?
+            .map(|a| (*a).clone()))
+    }
+
     /// Whether an issue (or a pull request) is synced.
     fn wants(&self, issue: &Issue) -> bool {
         if issue.is_pull_request() {
@@ -86,7 +102,10 @@ pub(crate) fn items(
     }
     let resolve = {
         let reader = reader.clone();
-        async move { repos::in_scope(&reader.client, &reader.config, &reader.filter).await }
+        async move {
+            reader.readers.forget().await;
+            repos::in_scope(&reader.client, &reader.config, &reader.filter).await
+        }
     };
     let all = stream::once(resolve).flat_map(move |repos| match repos {
         Err(e) => stream::once(future::ready(Err(e))).boxed(),
@@ -262,9 +281,11 @@ async fn file_item(reader: Arc<Reader>, repo: Repo, change: Change) -> Result<Op
     };
     let id = site.file_id(&repo.full_name, &path);
     match files::blob(&reader.client, &repo, &sha, reader.rules.max_bytes).await {
-        Ok(Some(bytes)) => Ok(Some(Item::from(files::to_document(
-            site, &repo, &path, &sha, &bytes,
-        )))),
+        Ok(Some(bytes)) => {
+            let mut doc = files::to_document(site, &repo, &path, &sha, &bytes);
+            doc.access = reader.access(&repo).await?;
+            Ok(Some(Item::from(doc)))
+        }
         // Grown past the size limit: no longer a document.
         Ok(None) => Ok(Some(Item::Deleted(id))),
         Err(e) if e.ends_stream() => Err(e),
@@ -406,7 +427,11 @@ async fn item(reader: Arc<Reader>, repo: Repo, work: Work) -> Result<Item> {
     match work {
         Work::Fail { id, reason } => Ok(Item::Failure(DocumentFailure::new(id, reason))),
         Work::Build(issue) => match thread(&reader, &repo, &issue).await {
-            Ok(thread) => Ok(Item::from(to_document(&reader.site, &repo, &issue, thread))),
+            Ok(thread) => {
+                let mut doc = to_document(&reader.site, &repo, &issue, thread);
+                doc.access = reader.access(&repo).await?;
+                Ok(Item::from(doc))
+            }
             Err(e) if e.ends_stream() => Err(e),
             Err(e) => Ok(Item::Failure(DocumentFailure::new(
                 reader

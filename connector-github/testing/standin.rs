@@ -504,6 +504,41 @@ impl Respond for StandIn {
                     .collect();
                 self.paged(req, items)
             }
+            ["repos", owner, name, "collaborators"] => {
+                let Some(repo) = find(owner, name) else {
+                    return Self::not_found();
+                };
+                drop(db);
+                let items = ["octocat", "hubot"]
+                    .iter()
+                    .map(|login| {
+                        let mut u = user(login);
+                        u["permissions"] = json!({"pull": true, "triage": true, "push": true, "maintain": false, "admin": false});
+                        u["role_name"] = json!("write");
+                        u.to_string()
+                    })
+                    .collect();
+                let _ = repo;
+                self.paged(req, items)
+            }
+            ["repos", owner, name, "teams"] => {
+                let Some(repo) = find(owner, name) else {
+                    return Self::not_found();
+                };
+                drop(db);
+                let team = json!({
+                    "id": 1, "node_id": "MDQ6VGVhbTE=",
+                    "url": format!("https://api.github.com/teams/1"),
+                    "html_url": format!("https://github.com/orgs/{}/teams/justice-league", repo.owner),
+                    "name": "Justice League", "slug": "justice-league",
+                    "description": "A great team.", "privacy": "closed",
+                    "notification_setting": "notifications_enabled", "permission": "pull",
+                    "members_url": "https://api.github.com/teams/1/members{/member}",
+                    "repositories_url": "https://api.github.com/teams/1/repos",
+                    "parent": null
+                });
+                self.paged(req, vec![team.to_string()])
+            }
             ["repos", owner, name, "git", "trees", tree] => {
                 let Some(repo) = find(owner, name) else {
                     return Self::not_found();

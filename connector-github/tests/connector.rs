@@ -420,3 +420,42 @@ async fn a_repository_gone_mid_sync_is_passed_over() {
     assert!(out.documents.iter().all(|d| d.id.contains("/repo-1/")));
     drop(standin);
 }
+
+#[tokio::test]
+async fn private_repositories_carry_their_collaborators_and_teams_on_request() {
+    let mut db = org(2, 2);
+    db.repos[1].private = true;
+    let (server, _) = serve(db).await;
+    let out = drain(connector(&server).load()).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    for d in &out.documents {
+        let public = d.access.as_ref().map(|a| a.public);
+        if d.id.contains("/repo-1/") {
+            assert_eq!(public, None, "unknown unless asked for");
+        } else {
+            assert_eq!(public, Some(true));
+        }
+    }
+    let github = GitHubConnector::new(config(&server).private_access(true)).unwrap();
+    let out = drain(github.load()).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let private: Vec<_> = out
+        .documents
+        .iter()
+        .filter(|d| d.id.contains("/repo-1/"))
+        .collect();
+    assert_eq!(private.len(), 2);
+    for d in private {
+        let access = d.access.as_ref().unwrap();
+        assert!(!access.public);
+        assert_eq!(access.users, ["hubot", "octocat"]);
+        assert_eq!(access.groups, ["acme/justice-league"]);
+    }
+    // Listed once for the repository, not per document.
+    let listed = requests(&server)
+        .await
+        .iter()
+        .filter(|r| r.contains("/collaborators"))
+        .count();
+    assert_eq!(listed, 1);
+}
