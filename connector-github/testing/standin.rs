@@ -505,9 +505,9 @@ impl Respond for StandIn {
                 self.paged(req, items)
             }
             ["repos", owner, name, "collaborators"] => {
-                let Some(repo) = find(owner, name) else {
+                if find(owner, name).is_none() {
                     return Self::not_found();
-                };
+                }
                 drop(db);
                 let items = ["octocat", "hubot"]
                     .iter()
@@ -518,7 +518,6 @@ impl Respond for StandIn {
                         u.to_string()
                     })
                     .collect();
-                let _ = repo;
                 self.paged(req, items)
             }
             ["repos", owner, name, "teams"] => {
