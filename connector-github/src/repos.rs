@@ -43,25 +43,58 @@ pub(crate) async fn in_scope(
 }
 
 /// An owner's repositories: an organization's (`/orgs/{org}/repos`), or,
-/// when there is no such organization, a user's (`/users/{user}/repos`).
+/// when there is no such organization, a user's: the signed-in user's own
+/// (`/user/repos`, private ones included), anyone else's public ones
+/// (`/users/{user}/repos`).
 async fn owner_repos(client: &GitHubClient, owner: &str) -> Result<Vec<Repo>> {
     let org = format!("/orgs/{}/repos", segment(owner)?);
-    match collect(client, format!("organization {owner}"), org, "all").await {
+    let query = vec![("type", "all".to_owned())];
+    match collect(client, format!("organization {owner}"), org, query).await {
         Err(e) if e.kind() == ErrorKind::NotFound => {
+            if signed_in_as(client)
+                .await
+                .is_some_and(|me| me.eq_ignore_ascii_case(owner))
+            {
+                let query = vec![("affiliation", "owner".to_owned())];
+                return collect(
+                    client,
+                    format!("user {owner}"),
+                    "/user/repos".to_owned(),
+                    query,
+                )
+                .await;
+            }
             let user = format!("/users/{}/repos", segment(owner)?);
-            collect(client, format!("user {owner}"), user, "owner").await
+            let query = vec![("type", "owner".to_owned())];
+            collect(client, format!("user {owner}"), user, query).await
         }
         other => other,
     }
+}
+
+/// The signed-in user's login; `None` for an installation token, which
+/// has no user.
+async fn signed_in_as(client: &GitHubClient) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Me {
+        login: String,
+    }
+    client
+        .http()
+        .get("/user")
+        .fetch_json::<Me>()
+        .await
+        .ok()
+        .map(|me| me.login)
 }
 
 async fn collect(
     client: &GitHubClient,
     what: String,
     path: String,
-    kind: &str,
+    mut query: Vec<(&'static str, String)>,
 ) -> Result<Vec<Repo>> {
-    let query = vec![("type", kind.to_owned()), ("per_page", PER_PAGE.to_owned())];
+    query.push(("per_page", PER_PAGE.to_owned()));
     let mut pages: PageStream<_> =
         client.link_pages_conditional(format!("GitHub repositories of {what}"), path, query);
     let mut repos = Vec::new();

@@ -427,11 +427,26 @@ impl Respond for StandIn {
         };
         match path.as_slice() {
             ["user"] => self.ok().set_body_json(user("octocat")),
+            ["user", "repos"] => {
+                // The signed-in user, octocat: every repository it owns.
+                let items: Vec<String> = db
+                    .repos
+                    .iter()
+                    .filter(|r| r.owner == "octocat")
+                    .map(|r| Self::repo_json(r).to_string())
+                    .collect();
+                drop(db);
+                self.paged(req, items)
+            }
+            ["orgs", owner, "repos"] if *owner == "octocat" => Self::not_found(),
             ["orgs", owner, "repos"] | ["users", owner, "repos"] => {
+                // Another user's listing shows its public repositories only.
+                let public_only = path[0] == "users";
                 let items: Vec<String> = db
                     .repos
                     .iter()
                     .filter(|r| r.owner.eq_ignore_ascii_case(owner))
+                    .filter(|r| !(public_only && r.private))
                     .map(|r| Self::repo_json(r).to_string())
                     .collect();
                 if items.is_empty() {

@@ -459,3 +459,30 @@ async fn private_repositories_carry_their_collaborators_and_teams_on_request() {
         .count();
     assert_eq!(listed, 1);
 }
+
+/// `owners` naming the signed-in user lists its private repositories too
+/// (`/user/repos`), not only the public ones `/users/{user}/repos` shows.
+#[tokio::test]
+async fn the_signed_in_user_as_owner_includes_its_private_repositories() {
+    let mut db = org(2, 1);
+    for repo in &mut db.repos {
+        repo.owner = "octocat".into();
+    }
+    db.repos[1].private = true;
+    let (server, _) = serve(db).await;
+    let github = GitHubConnector::new(
+        GitHubConfig::new()
+            .base_url(server.uri())
+            .token(TOKEN)
+            .owners(["octocat"])
+            .options(options()),
+    )
+    .unwrap();
+    let options = github.validate().await.unwrap();
+    let keys: Vec<&str> = options
+        .get("repositories")
+        .iter()
+        .map(|c| c.key.as_str())
+        .collect();
+    assert_eq!(keys, ["octocat/repo-0", "octocat/repo-1"]);
+}
