@@ -34,6 +34,15 @@ pub(crate) struct FilesAt {
     pub(crate) after: Option<String>,
 }
 
+/// Where a repository's discussions phase resumes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DiscussionsAt {
+    /// The connection's cursor after the last page delivered; absent: the
+    /// first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) after: Option<String>,
+}
+
 /// A GitHub stream's checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Position {
@@ -46,7 +55,10 @@ pub(crate) struct Position {
     /// Where `repo`'s next issues page starts; absent: its first page.
     #[serde(default, alias = "cursor", skip_serializing_if = "Option::is_none")]
     pub(crate) next: Option<Cursor>,
-    /// `repo`'s issues are done and its files are being read.
+    /// `repo`'s issues are done and its discussions are being read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) discussions: Option<DiscussionsAt>,
+    /// `repo`'s issues (and discussions) are done and its files are being read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) files: Option<FilesAt>,
     /// Every repository was read to its end.
@@ -70,6 +82,7 @@ mod tests {
                 since: Some("2024-03-01T14:29:06Z".into()),
                 page: 1,
             }),
+            discussions: None,
             files: None,
             finished: false,
         };

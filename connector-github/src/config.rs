@@ -88,6 +88,10 @@ pub struct GitHubConfig {
     /// diff): one more request per pull request (default on).
     #[serde(default = "yes")]
     pub review_comments: bool,
+    /// Sync discussions (GraphQL), with their comments and replies
+    /// (default off).
+    #[serde(default)]
+    pub discussions: bool,
     /// Give the documents of private repositories the repository's
     /// collaborators (`users`, logins) and teams (`groups`, `org/slug`) as
     /// their access, listed once per repository in each sync; the token must be
@@ -155,6 +159,7 @@ impl GitHubConfig {
             issues: true,
             pull_requests: true,
             review_comments: true,
+            discussions: false,
             private_access: false,
             files: true,
             file_globs: default_file_globs(),
@@ -205,6 +210,12 @@ impl GitHubConfig {
     /// Read pull requests' review comments.
     pub fn review_comments(mut self, on: bool) -> Self {
         self.review_comments = on;
+        self
+    }
+
+    /// Sync discussions.
+    pub fn discussions(mut self, on: bool) -> Self {
+        self.discussions = on;
         self
     }
 
@@ -275,9 +286,9 @@ impl GitHubConfig {
         }
         globs("include", &self.include)?;
         globs("exclude", &self.exclude)?;
-        if !self.issues && !self.pull_requests && !self.files {
+        if !self.issues && !self.pull_requests && !self.discussions && !self.files {
             return Err(Error::config(
-                "issues, pull_requests and files are all off; turn at least one on",
+                "issues, pull_requests, discussions and files are all off; turn at least one on",
             ));
         }
         if self.files && self.file_globs.is_empty() {

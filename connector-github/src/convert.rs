@@ -30,6 +30,11 @@ impl Site {
         format!("{}/{repo}/issues/{number}", self.host)
     }
 
+    /// The document id of discussion `number` of `repo`.
+    pub(crate) fn discussion_id(&self, repo: &str, number: &str) -> String {
+        format!("{}/{repo}/discussions/{number}", self.host)
+    }
+
     /// The document id of the file at `path` of `repo`'s default branch.
     pub(crate) fn file_id(&self, repo: &str, path: &str) -> String {
         format!("{}/{repo}/files/{path}", self.host)

@@ -36,6 +36,7 @@ mod client;
 mod config;
 mod connector;
 mod convert;
+mod discussions;
 mod files;
 mod listing;
 mod model;

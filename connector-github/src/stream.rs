@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use connector_core::paging::{Capped, Fetched, collect_capped, ordered};
+use connector_core::paging::{Capped, Fetched, PageCursor, collect_capped, ordered};
 use connector_core::watermark::Watermark;
 use connector_core::{
     Checkpoint, DocumentFailure, ErrorKind, Item, ItemStream, Result, SlimDocument, SlimStream,
@@ -15,10 +15,11 @@ use futures::stream::{self, BoxStream, StreamExt};
 use serde::Deserialize;
 
 use crate::access::Readers;
-use crate::checkpoint::{Cursor, FilesAt, Position};
+use crate::checkpoint::{Cursor, DiscussionsAt, FilesAt, Position};
 use crate::client::{GitHubClient, PER_PAGE};
 use crate::config::{GitHubConfig, RepoFilter};
 use crate::convert::{Site, Thread, to_document};
+use crate::discussions;
 use crate::files::{self, Change, FileRules};
 use crate::listing::{self, from_page_cursor};
 use crate::model::{Comment, Issue, Listed, Repo};
@@ -46,9 +47,77 @@ enum Start {
         next: Option<Cursor>,
         mark: Watermark,
     },
+    Discussions {
+        after: Option<String>,
+    },
     Files {
         after: Option<String>,
     },
+}
+
+/// The parts of a repository, in the order they are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    Issues,
+    Discussions,
+    Files,
+}
+
+impl Part {
+    /// The parts `config` syncs, in order.
+    fn all(config: &GitHubConfig) -> Vec<Part> {
+        let mut parts = Vec::new();
+        if config.issues || config.pull_requests {
+            parts.push(Part::Issues);
+        }
+        if config.discussions {
+            parts.push(Part::Discussions);
+        }
+        if config.files {
+            parts.push(Part::Files);
+        }
+        parts
+    }
+
+    fn of(start: &Start) -> Part {
+        match start {
+            Start::Issues { .. } => Part::Issues,
+            Start::Discussions { .. } => Part::Discussions,
+            Start::Files { .. } => Part::Files,
+        }
+    }
+
+    fn fresh(self) -> Start {
+        match self {
+            Part::Issues => Start::Issues {
+                next: None,
+                mark: Watermark::default(),
+            },
+            Part::Discussions => Start::Discussions { after: None },
+            Part::Files => Start::Files { after: None },
+        }
+    }
+}
+
+/// The checkpoint after `part` of repository `at`: the next part's start,
+/// the next repository's, or the end.
+fn after_part(reader: &Reader, repos: &[Repo], at: usize, part: Part) -> Result<Item> {
+    let following = Part::all(&reader.config).into_iter().find(|p| *p > part);
+    let repo = Some(repos[at].full_name.clone());
+    let position = match following {
+        Some(Part::Discussions) => Position {
+            repo,
+            discussions: Some(DiscussionsAt::default()),
+            ..Position::default()
+        },
+        Some(Part::Files) => Position {
+            repo,
+            files: Some(FilesAt::default()),
+            ..Position::default()
+        },
+        _ => return after_repo(repos, at),
+    };
+    Checkpoint::new(&position).map(Item::Checkpoint)
 }
 
 impl Reader {
@@ -137,27 +206,25 @@ fn repos_items(
             (at, same)
         }
     };
-    let steps = (start..repos.len()).map(move |i| match (&from.files, i == start && same) {
-        (Some(files), true) => (
-            i,
-            Start::Files {
+    let steps = (start..repos.len()).map(move |i| {
+        let resumed = i == start && same;
+        let start = match (&from.files, &from.discussions) {
+            (Some(files), _) if resumed => Start::Files {
                 after: files.after.clone(),
             },
-        ),
-        (None, true) => (
-            i,
-            Start::Issues {
+            (None, Some(discussions)) if resumed => Start::Discussions {
+                after: discussions.after.clone(),
+            },
+            _ if resumed => Start::Issues {
                 next: from.next.clone(),
                 mark: from.mark.clone(),
             },
-        ),
-        _ => (
-            i,
-            Start::Issues {
+            _ => Start::Issues {
                 next: None,
                 mark: Watermark::default(),
             },
-        ),
+        };
+        (i, start)
     });
     stream::iter(steps)
         .flat_map(move |(i, start)| repo_items(reader.clone(), repos.clone(), i, window, start))
@@ -172,21 +239,111 @@ fn repo_items(
     window: TimeWindow,
     start: Start,
 ) -> ItemStream<'static> {
-    let config = &reader.config;
-    match start {
-        Start::Issues { next, mark } if config.issues || config.pull_requests => {
-            let files = config.files.then(|| {
-                let (reader, repos) = (reader.clone(), repos.clone());
-                stream::once(async move { files_items(reader, repos, at, window, None) }).flatten()
-            });
-            let issues = issue_items(reader, repos, at, window, next, mark);
-            match files {
-                Some(files) => issues.chain(files).boxed(),
-                None => issues,
+    // The stored start when its part is still synced; else the first
+    // part synced after it, from its beginning.
+    let part = Part::of(&start);
+    let mut steps: Vec<Start> = Part::all(&reader.config)
+        .into_iter()
+        .filter(|p| *p >= part)
+        .map(Part::fresh)
+        .collect();
+    if let Some(first) = steps.first_mut()
+        && Part::of(first) == part
+    {
+        *first = start;
+    }
+    if steps.is_empty() {
+        return stream::once(future::ready(after_repo(&repos, at))).boxed();
+    }
+    stream::iter(steps)
+        .flat_map(move |start| match start {
+            Start::Issues { next, mark } => {
+                issue_items(reader.clone(), repos.clone(), at, window, next, mark)
             }
+            Start::Discussions { after } => {
+                discussion_items(reader.clone(), repos.clone(), at, window, after)
+            }
+            Start::Files { after } => files_items(reader.clone(), repos.clone(), at, window, after),
+        })
+        .boxed()
+}
+
+/// One repository's discussions updated in `window`, from cursor `after`.
+fn discussion_items(
+    reader: Arc<Reader>,
+    repos: Arc<[Repo]>,
+    at: usize,
+    window: TimeWindow,
+    after: Option<String>,
+) -> ItemStream<'static> {
+    let repo = repos[at].clone();
+    let since = (!window.is_full()).then_some(window.start);
+    let name: Arc<str> = repo.full_name.as_str().into();
+    discussions::pages(reader.client.clone(), name, since, after)
+        .map(move |page| {
+            let (reader, repos, repo) = (reader.clone(), repos.clone(), repo.clone());
+            match page {
+                // Discussions turned off, or not readable with this token.
+                Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Forbidden) => {
+                    tracing::warn!("{e}; no discussions synced from {}", repo.full_name);
+                    stream::once(future::ready(after_part(
+                        &reader,
+                        &repos,
+                        at,
+                        Part::Discussions,
+                    )))
+                    .boxed()
+                }
+                Err(e) => stream::once(future::ready(Err(e))).boxed(),
+                Ok(page) => {
+                    let checkpoint = match &page.next {
+                        Some(PageCursor::Token(cursor)) => Checkpoint::new(&Position {
+                            repo: Some(repo.full_name.clone()),
+                            discussions: Some(DiscussionsAt {
+                                after: Some(cursor.clone()),
+                            }),
+                            ..Position::default()
+                        })
+                        .map(Item::Checkpoint),
+                        _ => after_part(&reader, &repos, at, Part::Discussions),
+                    };
+                    let work: Vec<discussions::Listed> = page
+                        .items
+                        .into_iter()
+                        .filter(|d| d.updated().is_none_or(|t| window.contains(t)))
+                        .collect();
+                    let concurrency = reader.concurrency;
+                    ordered(work, concurrency, move |listed| {
+                        discussion_item(reader.clone(), repo.clone(), listed)
+                    })
+                    .chain(stream::once(future::ready(checkpoint)))
+                    .boxed()
+                }
+            }
+        })
+        .flatten()
+        .boxed()
+}
+
+/// One discussion's item: its document, or its failure.
+async fn discussion_item(
+    reader: Arc<Reader>,
+    repo: Repo,
+    listed: discussions::Listed,
+) -> Result<Item> {
+    match listed.decode() {
+        Ok(d) => {
+            let mut doc = discussions::to_document(&reader.site, &repo, &d);
+            doc.access = reader.access(&repo).await?;
+            Ok(Item::from(doc))
         }
-        Start::Issues { .. } => files_items(reader, repos, at, window, None),
-        Start::Files { after } => files_items(reader, repos, at, window, after),
+        Err(reason) => Ok(Item::Failure(DocumentFailure::new(
+            reader.site.discussion_id(
+                &repo.full_name,
+                &listed.number().unwrap_or_else(|| "unknown".into()),
+            ),
+            format!("a discussion of {} is unreadable: {reason}", repo.full_name),
+        ))),
     }
 }
 
@@ -398,6 +555,7 @@ impl Progress {
                 repo: Some(repo.clone()),
                 mark: self.mark.clone(),
                 next: Some(next),
+                discussions: None,
                 files: None,
                 finished: false,
             })
@@ -410,15 +568,7 @@ impl Progress {
     /// The checkpoint after this repository's issues: its files' start,
     /// or the next repository's.
     fn moved_on(&self) -> Result<Item> {
-        if !self.reader.config.files {
-            return after_repo(&self.repos, self.at);
-        }
-        Checkpoint::new(&Position {
-            repo: Some(self.repos[self.at].full_name.clone()),
-            files: Some(FilesAt::default()),
-            ..Position::default()
-        })
-        .map(Item::Checkpoint)
+        after_part(&self.reader, &self.repos, self.at, Part::Issues)
     }
 }
 
