@@ -691,11 +691,16 @@ pub(crate) fn slim(reader: Arc<Reader>) -> SlimStream<'static> {
 
 fn repo_ids(reader: Arc<Reader>, repo: Repo) -> SlimStream<'static> {
     let config = &reader.config;
-    let issues = if config.issues || config.pull_requests {
+    let mut issues = if config.issues || config.pull_requests {
         issue_ids(reader.clone(), repo.clone())
     } else {
         stream::empty().boxed()
     };
+    if config.discussions {
+        issues = issues
+            .chain(discussion_ids(reader.clone(), repo.clone()))
+            .boxed();
+    }
     if !config.files {
         return issues;
     }
@@ -717,6 +722,31 @@ fn repo_ids(reader: Arc<Reader>, repo: Repo) -> SlimStream<'static> {
         stream::iter(ids)
     };
     issues.chain(stream::once(files).flatten()).boxed()
+}
+
+fn discussion_ids(reader: Arc<Reader>, repo: Repo) -> SlimStream<'static> {
+    let name: Arc<str> = repo.full_name.as_str().into();
+    discussions::pages(reader.client.clone(), name, None, None)
+        .flat_map(move |page| {
+            let ids: Vec<Result<SlimDocument>> = match page {
+                Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Forbidden) => {
+                    Vec::new()
+                }
+                Err(e) => vec![Err(e)],
+                Ok(page) => page
+                    .items
+                    .iter()
+                    .filter_map(discussions::Listed::number)
+                    .map(|n| {
+                        Ok(SlimDocument::new(
+                            reader.site.discussion_id(&repo.full_name, &n),
+                        ))
+                    })
+                    .collect(),
+            };
+            stream::iter(ids)
+        })
+        .boxed()
 }
 
 fn issue_ids(reader: Arc<Reader>, repo: Repo) -> SlimStream<'static> {
