@@ -1,15 +1,23 @@
 //! # connector-github
 //!
 //! GitHub (and GitHub Enterprise Server) as a source for the connector
-//! SDK: the issues and pull requests of chosen repositories — by name or
-//! by owner — one document each, with the body and every comment (and a
-//! pull request's review comments) as sections in the order written;
-//! incremental (`since` on `updated_at`), resumable (a checkpoint after
-//! every page) and within GitHub's rate limits (the budget headers pace
-//! requests; secondary limits are waited out).
+//! SDK, for chosen repositories — by name or by owner:
+//!
+//! - issues and pull requests, one document each, with the body and every
+//!   comment (and a pull request's review comments) as sections in the
+//!   order written, incremental by `since` on `updated_at`;
+//! - discussions (GraphQL, opt-in) with their comments and replies;
+//! - the documentation files of the default branch, incremental by
+//!   comparing commits (renames and removals reported as deletions).
+//!
+//! Resumable (a checkpoint after every page), within GitHub's rate limits
+//! (the budget headers pace requests, secondary limits are waited out,
+//! unchanged listings come back `304`), signed in with a personal access
+//! token or as a GitHub App installation.
 //!
 //! - [`GitHubConfig`]: what to sync and how to reach it (serde, so a host
-//!   reads it from JSON or TOML); [`GitHubConnector`]: the connector.
+//!   reads it from JSON or TOML); [`GitHubAppConfig`]: an App
+//!   installation; [`GitHubConnector`]: the connector.
 //!
 //! ```no_run
 //! # async fn demo() -> connector_core::Result<()> {
