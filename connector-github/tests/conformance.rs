@@ -41,6 +41,16 @@ async fn github_passes_the_conformance_kit() {
     // Pages of three: every repository's listing runs over several.
     let mut db = org(2, 7);
     db.max_per_page = 3;
+    // Documentation files in one repository: more than one batch, so a
+    // checkpoint falls inside them.
+    let pages: Vec<(String, String)> = (0..60)
+        .map(|n| (format!("docs/p{n:02}.md"), format!("Page {n}")))
+        .collect();
+    let tree: Vec<(&str, &str)> = pages
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    db.repos[1].commit(at(5), &tree);
     let (server, _) = serve(db).await;
     let github = connector(&server);
     let listing = Endpoint::new("GET", r"^/repos/acme/repo-[0-9]+/issues$");
@@ -85,7 +95,7 @@ async fn github_passes_the_conformance_kit() {
         &server,
         &Endpoint::new("GET", r"^/repos/acme/repo-0/issues$"),
         ResponseTemplate::new(200).set_body_raw(body, "application/json"),
-        3 + 7,
+        3 + 7 + 60,
     )
     .await;
     // Last: a refused day-long Retry-After holds this connector's requests
