@@ -178,3 +178,13 @@ async fn the_id_listing_names_the_discussions() {
     assert_eq!(listed.len(), 30);
     assert_eq!(listed, ids);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discussions_resume_at_every_checkpoint() {
+    let (server, _) = serve(org(2, 4)).await;
+    with_discussions(&server, 30).await;
+    let github = GitHubConnector::new(config(&server).discussions(true)).unwrap();
+    connector_testing::checks::resume_at_every_checkpoint(&github, TimeWindow::until(Utc::now()))
+        .await;
+    connector_testing::checks::slim_matches_load(&github).await;
+}
