@@ -107,7 +107,12 @@ async fn compared(
         connector_core::url::segment(branch)?
     );
     // Unchanged while the branch has not moved: a 304, free of budget.
-    let comparison: Comparison = client.json_conditional(&path).await?;
+    let comparison: Comparison = match client.json_conditional(&path).await {
+        Ok(comparison) => comparison,
+        // The base is gone from the branch (a force-push): the whole tree.
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
     if comparison.files.len() >= MAX_COMPARE_FILES {
         return Ok(None);
     }
