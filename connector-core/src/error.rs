@@ -103,6 +103,7 @@ impl Error {
 
     /// The same error as [`ErrorKind::RateLimited`]: a refusal the server
     /// explained as a rate limit (a 403 with a budget spent).
+    #[cfg(feature = "http")]
     pub(crate) fn rate_limited(mut self) -> Self {
         self.kind = ErrorKind::RateLimited;
         self
