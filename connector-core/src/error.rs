@@ -101,6 +101,14 @@ impl Error {
         }
     }
 
+    /// The same error as [`ErrorKind::RateLimited`]: a refusal the server
+    /// explained as a rate limit (a 403 with a budget spent).
+    #[cfg(feature = "http")]
+    pub(crate) fn rate_limited(mut self) -> Self {
+        self.kind = ErrorKind::RateLimited;
+        self
+    }
+
     /// Shorthand for [`ErrorKind::Config`]: name the field and the fix in `message`.
     pub fn config(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Config, message)

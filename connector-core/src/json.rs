@@ -89,6 +89,10 @@ impl RawRecord {
 /// Split `body`'s top-level array under `key` into records. A body that is
 /// not a JSON object, or has no array under `key`, is a decode error naming
 /// what is missing.
+///
+/// An empty `key` takes the body itself as the array (GitHub's listings
+/// are bare arrays); anything else is then a decode error, and the
+/// envelope is `null`.
 pub fn split_page(body: &[u8], key: &str) -> Result<SplitPage> {
     let malformed = |what: &str| {
         Error::new(
@@ -96,6 +100,9 @@ pub fn split_page(body: &[u8], key: &str) -> Result<SplitPage> {
             format!("the page is not the JSON expected: {what}"),
         )
     };
+    if key.is_empty() {
+        return split_bare_array(body).ok_or_else(|| malformed("not an array"));
+    }
     let mut scan = Scanner::new(body);
     let mut depth = 0usize;
     let mut array: Option<(usize, usize)> = None;
@@ -149,6 +156,20 @@ pub fn split_page(body: &[u8], key: &str) -> Result<SplitPage> {
         serde_json::from_slice(&rest).map_err(|e| malformed(&format!("outside `{key}`: {e}")))?;
     Ok(SplitPage {
         envelope,
+        records,
+        link_next: None,
+    })
+}
+
+/// The records of a body that is one array, and nothing after it.
+fn split_bare_array(body: &[u8]) -> Option<SplitPage> {
+    let mut scan = Scanner::new(body);
+    scan.skip_ws_and(b'[')?;
+    let mut records = Vec::new();
+    scan.split_array(&mut records)?;
+    scan.skip_ws();
+    (scan.pos == body.len()).then_some(SplitPage {
+        envelope: Value::Null,
         records,
         link_next: None,
     })
@@ -320,6 +341,24 @@ mod tests {
         assert!(page.records[1].decode::<Value>().is_err());
         assert_eq!(page.records[1].string_field("id").as_deref(), Some("b"));
         assert!(page.records[2].decode::<Value>().is_ok());
+    }
+
+    #[test]
+    fn a_bare_array_splits_with_an_empty_key() {
+        let page =
+            split_page(br#" [{"id": 1}, {"id": 2, "t": "\udc00"}, {"id": 3}] "#, "").unwrap();
+        let ok: Vec<bool> = page
+            .records
+            .iter()
+            .map(|r| r.decode::<Value>().is_ok())
+            .collect();
+        assert_eq!(ok, [true, false, true]);
+        assert!(page.envelope.is_null());
+        assert!(split_page(b"[]", "").unwrap().records.is_empty());
+        for bad in [&br#"{"items": []}"#[..], b"[{\"id\": 1}", b"[1] [2]", b""] {
+            let e = split_page(bad, "").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Decode, "{e}");
+        }
     }
 
     #[test]

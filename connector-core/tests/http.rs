@@ -938,3 +938,62 @@ async fn a_page_comes_with_its_headers_after_a_retry() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
+
+/// GitHub answers a secondary rate limit with a 403 and `Retry-After`, and
+/// a spent primary budget with a 403 and `X-RateLimit-Remaining: 0`: both
+/// are waited out and retried, not reported as a refusal.
+#[tokio::test]
+async fn a_403_rate_limit_is_waited_out_and_retried() {
+    struct Limited(AtomicUsize);
+    impl Respond for Limited {
+        fn respond(&self, _: &Request) -> ResponseTemplate {
+            let body = serde_json::json!({
+                "message": "You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
+            });
+            match self.0.fetch_add(1, Ordering::SeqCst) {
+                0 => ResponseTemplate::new(403)
+                    .insert_header("retry-after", "1")
+                    .set_body_json(body),
+                1 => ResponseTemplate::new(403)
+                    .insert_header("x-ratelimit-limit", "5000")
+                    .insert_header("x-ratelimit-remaining", "0")
+                    .insert_header("x-ratelimit-reset", "1")
+                    .set_body_json(
+                        serde_json::json!({"message": "API rate limit exceeded for user ID 1."}),
+                    ),
+                _ => ResponseTemplate::new(200).set_body_json(serde_json::json!({"ok": true})),
+            }
+        }
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Limited(AtomicUsize::new(0)))
+        .mount(&server)
+        .await;
+    let limited = client(&server);
+    let started = Instant::now();
+    limited.get("/x").send().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1900),
+        "{:?}",
+        started.elapsed()
+    );
+    let c = limited.counters();
+    assert_eq!((c.requests, c.throttled), (3, 2));
+    // A plain 403 is still a refusal, at once.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-remaining", "4999")
+                .set_body_json(
+                    serde_json::json!({"message": "Resource not accessible by integration"}),
+                ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server).get("/x").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+}

@@ -113,11 +113,37 @@ pub async fn wrong_shape_is_a_decode_error(
     server: &MockServer,
     listing: &Endpoint,
 ) {
-    for body in [
+    let bodies = [
         serde_json::json!({"unexpected": true}),
         serde_json::json!([]),
         serde_json::json!(null),
-    ] {
+    ];
+    wrong_shapes_are_decode_errors(connector, server, listing, &bodies).await;
+}
+
+/// [`wrong_shape_is_a_decode_error`] for listings whose answer is a bare
+/// array (GitHub's), where `[]` is a genuine empty page: an object, `null`
+/// and a string each end the stream with a decode error.
+pub async fn wrong_shape_of_a_bare_array_is_a_decode_error(
+    connector: &dyn Connector,
+    server: &MockServer,
+    listing: &Endpoint,
+) {
+    let bodies = [
+        serde_json::json!({"unexpected": true}),
+        serde_json::json!(null),
+        serde_json::json!("[]"),
+    ];
+    wrong_shapes_are_decode_errors(connector, server, listing, &bodies).await;
+}
+
+async fn wrong_shapes_are_decode_errors(
+    connector: &dyn Connector,
+    server: &MockServer,
+    listing: &Endpoint,
+    bodies: &[serde_json::Value],
+) {
+    for body in bodies {
         let (mock, _guard) = listing.mock_ahead();
         mock.respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
             .with_priority(AHEAD)

@@ -10,7 +10,8 @@
 //!   ids of the documents a full load gives;
 //! - [`checks::wrong_shape_is_a_decode_error`]: a listing answering `200`
 //!   with the wrong shape ends the stream with a decode error, never as an
-//!   empty source;
+//!   empty source ([`checks::wrong_shape_of_a_bare_array_is_a_decode_error`]
+//!   for listings whose answer is a bare array, where `[]` is an empty page);
 //! - [`checks::repeated_cursor_ends_with_an_error`] and
 //!   [`checks::endless_cursors_end_with_an_error`]: a server that loops or
 //!   never ends is stopped;

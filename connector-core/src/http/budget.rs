@@ -40,6 +40,28 @@ pub(crate) fn server_wait(status: StatusCode, headers: &HeaderMap) -> Option<Dur
     None
 }
 
+/// The wait a 403 asks for when it is a rate limit rather than a refusal,
+/// as GitHub answers them: a secondary limit with `Retry-After`; a spent
+/// primary budget with `X-RateLimit-Remaining: 0` (wait until the reset);
+/// or a body naming the rate limit and no header, where the documented
+/// wait is at least a minute. `None`: a plain refusal.
+pub(crate) fn forbidden_wait(headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
+    if let Some(wait) = server_wait(StatusCode::FORBIDDEN, headers) {
+        return Some(wait);
+    }
+    let spent = header_str(headers, "x-ratelimit-remaining")
+        .or_else(|| header_str(headers, "ratelimit-remaining"))
+        .is_some_and(|v| v == "0");
+    if spent {
+        return Some(reset_in(headers).unwrap_or(UNSTATED_LIMIT_WAIT));
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
+    text.contains("rate limit").then_some(UNSTATED_LIMIT_WAIT)
+}
+
+/// The wait after a rate limit that states none (GitHub: "at least one minute").
+const UNSTATED_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
 /// Time until the server's rate-limit window resets, from `X-RateLimit-Reset`
 /// or `RateLimit-Reset`.
 pub(crate) fn reset_in(headers: &HeaderMap) -> Option<Duration> {
@@ -178,6 +200,38 @@ mod tests {
         );
         assert_eq!(
             reset_in(&headers(&[("x-ratelimit-reset", "2026-13-99T99:99Z")])),
+            None
+        );
+    }
+
+    #[test]
+    fn forbidden_as_a_rate_limit() {
+        let none = headers(&[]);
+        assert_eq!(
+            forbidden_wait(&headers(&[("retry-after", "30")]), b"{}"),
+            Some(Duration::from_secs(30))
+        );
+        let reset = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 40;
+        let wait = forbidden_wait(
+            &headers(&[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", &reset.to_string()),
+            ]),
+            b"{}",
+        )
+        .unwrap();
+        assert!(wait <= Duration::from_secs(40) && wait >= Duration::from_secs(38));
+        let secondary = br#"{"message":"You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}"#;
+        assert_eq!(forbidden_wait(&none, secondary), Some(UNSTATED_LIMIT_WAIT));
+        // A refusal stays a refusal.
+        let refused = br#"{"message":"Resource not accessible by personal access token"}"#;
+        assert_eq!(forbidden_wait(&none, refused), None);
+        assert_eq!(
+            forbidden_wait(&headers(&[("x-ratelimit-remaining", "4999")]), refused),
             None
         );
     }

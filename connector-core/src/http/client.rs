@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use url::Url;
 
-use super::budget::{budget, server_wait};
+use super::budget::{budget, forbidden_wait, server_wait};
 use super::counters::Counters;
 use super::error::from_status;
 use super::retry::{GiveUp, retryable_status};
@@ -616,9 +616,17 @@ impl Exchange<'_> {
                                 continue;
                             }
                         }
-                        let wait = server_wait(status, response.headers());
+                        let headers = response.headers().clone();
+                        let body = read_capped(response, ERROR_BODY_LIMIT).await;
+                        let body = scrubber.bytes(&body);
+                        // A 403 can be a rate limit rather than a refusal.
+                        let limited_403 = (status == StatusCode::FORBIDDEN)
+                            .then(|| forbidden_wait(&headers, &body))
+                            .flatten();
+                        let wait = limited_403.or_else(|| server_wait(status, &headers));
                         let throttled = status == StatusCode::TOO_MANY_REQUESTS
-                            || (status == StatusCode::SERVICE_UNAVAILABLE && wait.is_some());
+                            || (status == StatusCode::SERVICE_UNAVAILABLE && wait.is_some())
+                            || limited_403.is_some();
                         if throttled {
                             inner.counters.throttled();
                             // A wait longer than the policy accepts fails this
@@ -627,8 +635,6 @@ impl Exchange<'_> {
                             let pause = wait.filter(|w| *w <= inner.retry.max_retry_after);
                             inner.rate.throttled(pause);
                         }
-                        let body = read_capped(response, ERROR_BODY_LIMIT).await;
-                        let body = scrubber.bytes(&body);
                         let mut error = from_status(
                             &inner.source,
                             self.method.as_str(),
@@ -636,10 +642,13 @@ impl Exchange<'_> {
                             status,
                             &body,
                         );
+                        if limited_403.is_some() {
+                            error = error.rate_limited();
+                        }
                         if let Some(wait) = wait {
                             error = error.with_retry_after(wait);
                         }
-                        if !retryable_status(status) {
+                        if !retryable_status(status) && limited_403.is_none() {
                             return Err(error);
                         }
                         (error, wait)
