@@ -37,6 +37,8 @@ pub use connector_confluence as confluence;
 pub use connector_core as core;
 #[cfg(feature = "fs")]
 pub use connector_fs as fs;
+#[cfg(feature = "github")]
+pub use connector_github as github;
 #[cfg(feature = "jira")]
 pub use connector_jira as jira;
 #[cfg(feature = "s3")]
@@ -60,6 +62,8 @@ pub const KINDS: &[&str] = &[
     "servicenow",
     #[cfg(feature = "s3")]
     "s3",
+    #[cfg(feature = "github")]
+    "github",
 ];
 
 /// Build the connector of `kind` from its configuration. Errors name the
@@ -87,6 +91,10 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
         #[cfg(feature = "s3")]
         "s3" => Ok(Box::new(connector_s3::S3Connector::new(parse(
             "s3", config,
+        )?)?)),
+        #[cfg(feature = "github")]
+        "github" => Ok(Box::new(connector_github::GitHubConnector::new(parse(
+            "github", config,
         )?)?)),
         _ => Err(Error::config(format!(
             "unknown connector kind {kind:?}; this build knows: {}",
@@ -135,7 +143,9 @@ mod tests {
     fn unknown_kinds_and_shapes_are_clear_errors() {
         let err = error("gopher", Value::Null);
         assert!(
-            err.contains("this build knows: fs, jira, confluence, sharepoint, servicenow, s3"),
+            err.contains(
+                "this build knows: fs, jira, confluence, sharepoint, servicenow, s3, github"
+            ),
             "{err}"
         );
         let err = error("fs", serde_json::json!([]));
@@ -210,6 +220,14 @@ mod tests {
         );
         match s3 {
             Ok(c) => assert_eq!(c.kind(), "s3"),
+            Err(e) => panic!("{e}"),
+        }
+        let github = connector_from_config(
+            "github",
+            serde_json::json!({"token": "github_pat_x", "repositories": ["acme/widgets"]}),
+        );
+        match github {
+            Ok(c) => assert_eq!(c.kind(), "github"),
             Err(e) => panic!("{e}"),
         }
     }

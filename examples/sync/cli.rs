@@ -51,6 +51,10 @@ pub enum Source {
     /// SERVICENOW_CLIENT_ID + SERVICENOW_CLIENT_SECRET (OAuth; with the user
     /// and password too for the password grant), or SERVICENOW_TOKEN.
     Servicenow(ServiceNowArgs),
+    /// GitHub or GitHub Enterprise Server: GITHUB_TOKEN, or a GitHub App
+    /// (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY = the key file's path,
+    /// GITHUB_INSTALLATION_ID).
+    Github(GitHubArgs),
     /// Any connector this build knows, from a JSON or TOML file holding
     /// `kind` and the connector's configuration; a string `${NAME}` in it
     /// is read from the environment variable NAME (keep secrets there).
@@ -67,6 +71,7 @@ impl Source {
             Source::S3(a) => &a.common,
             Source::Config(a) => &a.common,
             Source::Servicenow(a) => &a.common,
+            Source::Github(a) => &a.common,
         }
     }
 }
@@ -348,6 +353,33 @@ pub struct ServiceNowArgs {
     /// Download attachments of at most this many bytes (with --attachments).
     #[arg(long, value_name = "BYTES")]
     pub attachment_bytes: Option<u64>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `github`: repositories of GitHub or GitHub Enterprise Server.
+#[derive(Debug, Args)]
+pub struct GitHubArgs {
+    /// Sync this repository, `owner/name` (repeatable).
+    #[arg(long = "repo", value_name = "OWNER/NAME")]
+    pub repositories: Vec<String>,
+
+    /// Sync every repository of this organisation or user (repeatable).
+    #[arg(long = "owner", value_name = "NAME")]
+    pub owners: Vec<String>,
+
+    /// API base URL (GitHub Enterprise Server: https://ghe.acme.com/api/v3).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Add discussions (GraphQL) to issues and pull requests.
+    #[arg(long)]
+    pub discussions: bool,
+
+    /// Leave out the repositories' documentation files.
+    #[arg(long)]
+    pub no_files: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -29,8 +29,8 @@ use connector_sdk::connector_from_config;
 use serde_json::{Value, json};
 
 use cli::{
-    Cli, CommonArgs, ConfluenceArgs, FsArgs, JiraArgs, S3Args, ServiceNowArgs, SharePointArgs,
-    Source,
+    Cli, CommonArgs, ConfluenceArgs, FsArgs, GitHubArgs, JiraArgs, S3Args, ServiceNowArgs,
+    SharePointArgs, Source,
 };
 use progress::Progress;
 use signals::Signals;
@@ -318,6 +318,51 @@ fn s3(args: &S3Args) -> Result<Opened, Error> {
     Opened::from_config("s3", config, id)
 }
 
+fn github(args: &GitHubArgs) -> Result<Opened, Error> {
+    let mut config = json!({
+        "repositories": args.repositories,
+        "owners": args.owners,
+        "discussions": args.discussions,
+        "files": !args.no_files,
+        "options": options(&args.common, None),
+    });
+    if let Some(url) = &args.api_url {
+        config["base_url"] = json!(url);
+    }
+    match (
+        env_text("GITHUB_TOKEN"),
+        env_text("GITHUB_APP_ID"),
+        env_text("GITHUB_APP_PRIVATE_KEY"),
+        env_text("GITHUB_INSTALLATION_ID"),
+    ) {
+        (Some(token), _, _, _) => config["token"] = json!(token),
+        (None, Some(app_id), Some(key), Some(installation)) => {
+            let installation: u64 = installation.trim().parse().map_err(|_| {
+                Error::config("GITHUB_INSTALLATION_ID must be the installation's number")
+            })?;
+            config["app"] = json!({
+                "app_id": app_id,
+                "installation_id": installation,
+                "private_key_path": key,
+            });
+        }
+        _ => {
+            return Err(Error::config(
+                "set GITHUB_TOKEN (a personal access token), or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (the key file's path) and GITHUB_INSTALLATION_ID (a GitHub App)",
+            ));
+        }
+    }
+    let base = args.api_url.as_deref().unwrap_or("https://api.github.com");
+    let scope: Vec<&str> = args
+        .owners
+        .iter()
+        .chain(&args.repositories)
+        .map(String::as_str)
+        .collect();
+    let id = format!("github:{}:{}", base.trim_end_matches('/'), scope.join(","));
+    Opened::from_config("github", config, id)
+}
+
 /// A connector from a configuration file (`sync config --file`).
 fn from_file(args: &cli::ConfigArgs) -> Result<Opened, Error> {
     let file = config::read(&args.file)?;
@@ -335,6 +380,7 @@ fn connector(source: &Source) -> Result<Opened, Error> {
         Source::Fs(args) => fs(args),
         Source::Config(args) => from_file(args),
         Source::Servicenow(args) => servicenow(args),
+        Source::Github(args) => github(args),
         Source::S3(args) => s3(args),
     }
 }

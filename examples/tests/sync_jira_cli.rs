@@ -286,3 +286,38 @@ async fn servicenow_without_credentials_names_the_variables() {
     );
     assert_eq!(text.trim().lines().count(), 1, "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_without_credentials_names_the_variables() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out.jsonl").display().to_string();
+    let args = vec![
+        "github".to_string(),
+        "--repo".into(),
+        "acme/widgets".into(),
+        "--out".into(),
+        out,
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(sync_binary());
+        cmd.args(&args).stdin(Stdio::null());
+        for variable in [
+            "GITHUB_TOKEN",
+            "GITHUB_APP_ID",
+            "GITHUB_APP_PRIVATE_KEY",
+            "GITHUB_INSTALLATION_ID",
+        ] {
+            cmd.env_remove(variable);
+        }
+        cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("GITHUB_TOKEN") && text.contains("GITHUB_APP_ID"),
+        "{text}"
+    );
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+}
