@@ -633,7 +633,7 @@ impl Exchange<'_> {
                             // request; pausing everyone for it would freeze the
                             // connector for whoever uses it next.
                             let pause = wait.filter(|w| *w <= inner.retry.max_retry_after);
-                            inner.rate.throttled(pause);
+                            inner.rate.throttled_with(pause, &budget(&headers));
                         }
                         let mut error = from_status(
                             &inner.source,

@@ -52,6 +52,8 @@ pub(crate) const FLOOR: f64 = 0.1;
 const MEASURE: usize = 64;
 /// Rate after a cut, as a share of the rate the server accepted.
 const ACCEPTED_SHARE: f64 = 0.95;
+/// Rate after a refusal that states the quota, as a share of that quota.
+pub(crate) const STATED_SHARE: f64 = 0.9;
 
 /// Events per second over `times`, `None` without enough of them to tell.
 fn per_second(times: &VecDeque<Instant>) -> Option<f64> {
@@ -181,6 +183,19 @@ impl Aimd {
         self.settle(now);
     }
 
+    /// A refusal that states the server's quota: just under it at once. The
+    /// refused request waits its own `Retry-After`; the others go on at the
+    /// stated rate, which the server has said it accepts.
+    pub(crate) fn refused_under_quota(&mut self, now: Instant, quota: f64) {
+        self.refused_share += (1.0 - self.refused_share) * SHARE_WEIGHT;
+        self.rate = (quota * STATED_SHARE).clamp(FLOOR, self.ceiling);
+        self.phase = Phase::Steady;
+        self.next_slot = self
+            .next_slot
+            .max(now + Duration::from_secs_f64(1.0 / self.rate));
+        self.settle(now);
+    }
+
     /// After a cut: no growth and no further cut until the cooldown after
     /// the pause (if any) has passed.
     fn settle(&mut self, now: Instant) {
@@ -298,6 +313,22 @@ mod tests {
             aimd.succeeded(at, &Budget::default());
         }
         assert!(aimd.rate() <= 10.0 + 1e-9, "{}", aimd.rate());
+    }
+
+    #[test]
+    fn a_refusal_stating_the_quota_goes_under_it_without_idling_everyone() {
+        let t0 = Instant::now();
+        let mut aimd = Aimd::new(1000.0, f64::INFINITY, t0);
+        let t = send(&mut aimd, t0, 50, true);
+        aimd.refused_under_quota(t, 200.0);
+        assert!(
+            (aimd.rate() - 200.0 * STATED_SHARE).abs() < 1e-9,
+            "{}",
+            aimd.rate()
+        );
+        // The next request goes one slot later, not a whole second later.
+        let next = aimd.reserve(t);
+        assert!(next - t < Duration::from_millis(20), "{:?}", next - t);
     }
 
     #[test]

@@ -242,6 +242,19 @@ impl RateControl {
         self.with(|a| a.throttled(Instant::now(), retry_after));
     }
 
+    /// [`throttled`](Self::throttled), for a refusal whose headers state
+    /// the server's quota (`X-RateLimit-FillRate` over
+    /// `X-RateLimit-Interval-Seconds`): the rate goes just under that quota
+    /// and only the refused request waits its `Retry-After` — a token
+    /// bucket that refills within a fraction of the whole seconds
+    /// `Retry-After` is written in would otherwise idle for most of them.
+    pub fn throttled_with(&self, retry_after: Option<Duration>, budget: &Budget) {
+        match budget.quota_per_second() {
+            Some(quota) => self.with(|a| a.refused_under_quota(Instant::now(), quota)),
+            None => self.throttled(retry_after),
+        }
+    }
+
     /// Hold every request sharing this control for `wait`, without a cut.
     pub fn pause(&self, wait: Duration) {
         self.with(|a| a.pause(Instant::now(), wait));
