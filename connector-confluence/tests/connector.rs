@@ -1290,3 +1290,32 @@ async fn a_v1_answer_without_results_or_links_is_a_decode_error_not_an_empty_spa
         assert_eq!(err.kind(), ErrorKind::Decode, "{body}: {err}");
     }
 }
+
+#[tokio::test]
+async fn a_hostile_page_id_stays_one_path_segment() {
+    let server = MockServer::start().await;
+    mount_user(&server, "/wiki", Some("Europe/Berlin")).await;
+    mount_cloud_spaces(&server).await;
+    mount_empty_v2(&server).await;
+    let mut hostile = v2_page(1, "100", "current", modified_of(1));
+    hostile["id"] = json!("../../../admin/stats?x=");
+    mount_v2(&server, V2Pages::new(PAGES, vec![hostile])).await;
+    mount_v2(&server, V2Pages::new(BLOGS, Vec::new())).await;
+    mount_cloud_search(&server, CloudSearch::new(HashMap::new(), Vec::new())).await;
+
+    let wiki = ConfluenceConnector::new(
+        cloud_config(&server).footer_comments(true),
+        ConfluenceAuth::bearer("t"),
+    )
+    .unwrap();
+    let _ = collect(wiki.load()).await;
+    let requests = server.received_requests().await.unwrap();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        let path = request.url.path();
+        assert!(
+            path.starts_with("/wiki/") && !path.contains("/admin"),
+            "a server-supplied id left its segment: {path}"
+        );
+    }
+}

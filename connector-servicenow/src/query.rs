@@ -212,6 +212,24 @@ mod tests {
     }
 
     #[test]
+    fn a_hostile_sys_id_never_reaches_a_path_or_a_query() {
+        for hostile in [
+            "../../admin",
+            "a/b",
+            "x^NQsys_id!=",
+            "%2e%2e",
+            "a?b=c",
+            "a#b",
+            "",
+        ] {
+            assert!(!is_sys_id(hostile), "{hostile:?} accepted");
+        }
+        assert!(is_sys_id("9d385017c611228701d22104cc95c371"));
+        // What passes is one path segment still (dots alone are refused there).
+        assert!(connector_core::url::segment("..").is_err());
+    }
+
+    #[test]
     fn the_cut_second_is_in_both_windows() {
         let cut = Utc.timestamp_opt(1_700_000_000, 400_000_000).unwrap();
         let before = TimeWindow::new(Utc.timestamp_opt(0, 0).unwrap(), cut);

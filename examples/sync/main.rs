@@ -78,9 +78,16 @@ fn main() -> ExitCode {
 /// pipe or a CI log) and never with `NO_COLOR` set.
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("SYNC_LOG")
+    let mut filter = EnvFilter::try_from_env("SYNC_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("warn"));
+    // The AWS SDK traces each canonical request and each request's headers,
+    // AWS_SESSION_TOKEN included: never let a filter reach that level there.
+    for target in AWS_TRACING_TARGETS {
+        if let Ok(directive) = format!("{target}=debug").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
@@ -89,6 +96,20 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .init();
 }
+
+/// The AWS SDK's crates, whose `trace` lines print credentials.
+const AWS_TRACING_TARGETS: &[&str] = &[
+    "aws_config",
+    "aws_runtime",
+    "aws_sdk_s3",
+    "aws_sdk_sso",
+    "aws_sdk_ssooidc",
+    "aws_sdk_sts",
+    "aws_sigv4",
+    "aws_smithy_http_client",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+];
 
 /// A connector ready to run.
 struct Opened {

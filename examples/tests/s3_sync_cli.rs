@@ -287,3 +287,47 @@ fn bad_bucket_endpoint_and_credentials_exit_with_one_line() {
         "{line}"
     );
 }
+
+#[test]
+fn trace_logs_never_carry_the_session_token_or_the_secret() {
+    const SESSION_TOKEN: &str = "FwoGZXIvYXdzEXAMPLE-session-token-do-not-print";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let moto = MotoServer::start().unwrap();
+    runtime.block_on(async {
+        moto.create_bucket("traced").await.unwrap();
+        moto.put("traced", "a.txt", b"alpha".to_vec())
+            .await
+            .unwrap();
+        moto.put("traced", "b.md", b"# beta".to_vec())
+            .await
+            .unwrap();
+    });
+    let scratch = tempfile::tempdir().unwrap();
+    let output = sync(scratch.path())
+        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+        // Everything the SDK and the connector log, signing included.
+        .env("SYNC_LOG", "trace")
+        .args(["s3", "--bucket", "traced", "--path-style", "--endpoint"])
+        .arg(moto.endpoint())
+        .arg("--out")
+        .arg(scratch.path().join("out.jsonl"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("done: 2 documents"), "{stderr}");
+    assert!(
+        stderr.lines().count() > 20,
+        "trace logging was on: {stderr}"
+    );
+    for secret in [SESSION_TOKEN, SECRET_ACCESS_KEY] {
+        assert!(
+            !stderr.contains(secret),
+            "a trace line carries a secret: {}",
+            stderr
+                .lines()
+                .find(|l| l.contains(secret))
+                .unwrap_or_default()
+        );
+    }
+}
