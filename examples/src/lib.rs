@@ -6,6 +6,8 @@
 // The README's links are relative to the repository, not to rustdoc items.
 #![allow(rustdoc::broken_intra_doc_links)]
 
+pub mod config_file;
+
 /// The guides' code blocks are compiled too.
 #[doc = include_str!("../../docs/http-and-credentials.md")]
 #[doc = include_str!("../../docs/credentials.md")]

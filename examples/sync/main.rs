@@ -10,7 +10,6 @@
 //! SIGINT, SIGTERM and SIGHUP stop it cleanly (see [`signals`]).
 
 mod cli;
-mod config;
 mod progress;
 mod signals;
 
@@ -77,39 +76,29 @@ fn main() -> ExitCode {
 /// `warn`; coloured only for a person at a terminal (never in a file, a
 /// pipe or a CI log) and never with `NO_COLOR` set.
 fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let mut filter = EnvFilter::try_from_env("SYNC_LOG")
+    use tracing_subscriber::filter::{EnvFilter, filter_fn};
+    use tracing_subscriber::prelude::*;
+    let filter = EnvFilter::try_from_env("SYNC_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("warn"));
-    // The AWS SDK traces each canonical request and each request's headers,
-    // AWS_SESSION_TOKEN included: never let a filter reach that level there.
-    for target in AWS_TRACING_TARGETS {
-        if let Ok(directive) = format!("{target}=debug").parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
+    // The AWS SDK's `trace` lines print each canonical request and each
+    // request's headers, AWS_SESSION_TOKEN included: they are dropped
+    // whatever the filter asks for (a cap, never a raise of the level).
+    let no_aws_trace = filter_fn(|meta| {
+        !(meta.target().starts_with("aws_") && *meta.level() == tracing::Level::TRACE)
+    });
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(colour)
-        .with_writer(std::io::stderr)
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(colour)
+                .with_writer(std::io::stderr)
+                .with_filter(no_aws_trace),
+        )
         .init();
 }
-
-/// The AWS SDK's crates, whose `trace` lines print credentials.
-const AWS_TRACING_TARGETS: &[&str] = &[
-    "aws_config",
-    "aws_runtime",
-    "aws_sdk_s3",
-    "aws_sdk_sso",
-    "aws_sdk_ssooidc",
-    "aws_sdk_sts",
-    "aws_sigv4",
-    "aws_smithy_http_client",
-    "aws_smithy_runtime",
-    "aws_smithy_runtime_api",
-];
 
 /// A connector ready to run.
 struct Opened {
@@ -386,7 +375,7 @@ fn github(args: &GitHubArgs) -> Result<Opened, Error> {
 
 /// A connector from a configuration file (`sync config --file`).
 fn from_file(args: &cli::ConfigArgs) -> Result<Opened, Error> {
-    let file = config::read(&args.file)?;
+    let file = connector_examples::config_file::read(&args.file)?;
     let path = std::fs::canonicalize(&args.file).unwrap_or_else(|_| args.file.clone());
     let id = format!("{}:{}", file.kind, path.display());
     Opened::from_config(&file.kind, file.config, id)

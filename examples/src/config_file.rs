@@ -1,4 +1,4 @@
-//! `sync config`: a connector from a configuration file, through
+//! The configuration files of `sync config`: a connector from a file, through
 //! [`connector_sdk::connector_from_config`] — the same path a service takes.
 //!
 //! The file is JSON (`.json`) or TOML (anything else) with the kind next to
