@@ -212,18 +212,58 @@ async fn throughput(n: usize, latency_ms: u64) -> Result<(), Box<dyn std::error:
         latency,
     })
     .await;
+    let (bare_issues, bare_secs) = bare_page_loop(&server.uri()).await?;
+    let bare = bare_issues as f64 / bare_secs;
     let (report, secs, jira) = sync(&server, SourceOptions::default()).await?;
     let rate = report.documents_processed as f64 / secs;
     let ceiling = 100.0 / latency.as_secs_f64();
     println!(
         "jira full sync {n} issues, {latency_ms} ms per search page: {} documents in {secs:.2}s = {rate:.0} docs/s \
-         ({:.0}% of the {ceiling:.0} docs/s paging ceiling); {} requests; peak RSS {}",
+         ({:.0}% of the {ceiling:.0} docs/s paging ceiling, {:.0}% of the stand-in's own {bare:.0} docs/s); \
+         {} requests; peak RSS {}",
         report.documents_processed,
         100.0 * rate / ceiling,
+        100.0 * rate / bare,
         jira.http().counters().requests,
         peak_rss_mib().map_or("n/a".into(), |m| format!("{m:.1} MiB")),
     );
     Ok(())
+}
+
+/// What the stand-in itself allows: the search pages fetched one after the
+/// other by a bare client that only reads each page's token — the latency
+/// plus the server's own time to build a page, with no work on the issues.
+async fn bare_page_loop(uri: &str) -> Result<(usize, f64), Box<dyn std::error::Error>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Tokens {
+        issues: Vec<serde::de::IgnoredAny>,
+        next_page_token: Option<String>,
+    }
+    let client = reqwest::Client::new();
+    let fields: Vec<&str> = FIELDS.split(',').collect();
+    let (mut token, mut issues) = (None::<String>, 0);
+    let started = Instant::now();
+    loop {
+        let mut body = json!({"jql": "project = ENG", "maxResults": 100, "fields": fields});
+        if let Some(token) = &token {
+            body["nextPageToken"] = json!(token);
+        }
+        let page: Tokens = client
+            .post(format!("{uri}/rest/api/3/search/jql"))
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        issues += page.issues.len();
+        match page.next_page_token {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    Ok((issues, started.elapsed().as_secs_f64()))
 }
 
 /// The virtualenv's Python, set up by the crate's script when missing.

@@ -23,7 +23,10 @@
 //!   `X-RateLimit-Interval-Seconds`, as Atlassian's token buckets send):
 //!   the rate follows it, a little above while the bucket is more than half
 //!   full (to spend the burst the server grants), a little below when it is
-//!   nearly empty.
+//!   nearly empty. A quota stated only on a refusal is remembered for
+//!   [`LEARNED_FOR`]: the rate then grows back to just under it
+//!   ([`LEARNED_SHARE`]) and no further, rather than climbing past it into
+//!   the next refusal and its whole-second `Retry-After`.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -54,6 +57,11 @@ const MEASURE: usize = 64;
 const ACCEPTED_SHARE: f64 = 0.95;
 /// Rate after a refusal that states the quota, as a share of that quota.
 pub(crate) const STATED_SHARE: f64 = 0.9;
+/// Growth stops at this share of a quota a refusal stated.
+pub(crate) const LEARNED_SHARE: f64 = 0.99;
+/// How long a quota stated by a refusal caps growth; after it the rate may
+/// probe above again (a quota can be raised), and the next refusal restates it.
+pub(crate) const LEARNED_FOR: Duration = Duration::from_secs(60);
 
 /// Events per second over `times`, `None` without enough of them to tell.
 fn per_second(times: &VecDeque<Instant>) -> Option<f64> {
@@ -86,6 +94,8 @@ pub(crate) struct Aimd {
     accepts: VecDeque<Instant>,
     /// Moving share of refusals among recent answers.
     refused_share: f64,
+    /// The quota the last refusal stated, and until when it caps growth.
+    learned: Option<(f64, Instant)>,
 }
 
 impl Aimd {
@@ -108,6 +118,7 @@ impl Aimd {
             sends: VecDeque::with_capacity(MEASURE),
             accepts: VecDeque::with_capacity(MEASURE),
             refused_share: 0.0,
+            learned: None,
         }
     }
 
@@ -189,6 +200,7 @@ impl Aimd {
     pub(crate) fn refused_under_quota(&mut self, now: Instant, quota: f64) {
         self.refused_share += (1.0 - self.refused_share) * SHARE_WEIGHT;
         self.rate = (quota * STATED_SHARE).clamp(FLOOR, self.ceiling);
+        self.learned = Some((quota, now + LEARNED_FOR));
         self.phase = Phase::Steady;
         self.next_slot = self
             .next_slot
@@ -270,7 +282,13 @@ impl Aimd {
             (Phase::Steady, false) => GROWTH,
         };
         let grown = self.rate * (1.0 + per_second).powf(dt.min(1.0)) + ADDITIVE * dt.min(1.0);
-        self.rate = grown.min(self.ceiling);
+        let cap = match self.learned {
+            Some((quota, until)) if now < until => (quota * LEARNED_SHARE).min(self.ceiling),
+            _ => self.ceiling,
+        };
+        // Growth never lowers a rate already above the cap (a stated quota
+        // followed since may be higher).
+        self.rate = self.rate.max(grown.min(cap));
     }
 }
 
@@ -329,6 +347,26 @@ mod tests {
         // The next request goes one slot later, not a whole second later.
         let next = aimd.reserve(t);
         assert!(next - t < Duration::from_millis(20), "{:?}", next - t);
+    }
+
+    #[test]
+    fn growth_stops_under_a_quota_a_refusal_stated_until_it_is_old() {
+        let t0 = Instant::now();
+        let mut aimd = Aimd::new(1000.0, f64::INFINITY, t0);
+        let t = send(&mut aimd, t0, 50, true);
+        aimd.refused_under_quota(t, 200.0);
+        // Thirty seconds of successes at the allowed rate: just under 200.
+        let t = send(&mut aimd, t, 5_000, true);
+        assert!(t - t0 > Duration::from_secs(20), "{:?}", t - t0);
+        let cap = 200.0 * LEARNED_SHARE;
+        assert!(
+            (aimd.rate() - cap).abs() < 1e-9,
+            "{} against {cap}",
+            aimd.rate()
+        );
+        // Once the quota is old, the rate probes above it again.
+        let t = send(&mut aimd, t0 + LEARNED_FOR, 2_000, true);
+        assert!(aimd.rate() > 200.0, "{} at {:?}", aimd.rate(), t - t0);
     }
 
     #[test]
