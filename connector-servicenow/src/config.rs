@@ -255,7 +255,7 @@ fn is_instance_name(raw: &str) -> bool {
 }
 
 /// A table name or a dot-walked field name (`kb_category.label`).
-fn is_name(raw: &str) -> bool {
+pub(crate) fn is_name(raw: &str) -> bool {
     !raw.is_empty()
         && raw.len() <= 80
         && raw

@@ -26,6 +26,16 @@ use crate::tables::TablePlan;
 /// Knowledge bases listed by `validate()` at most.
 const MAX_KNOWLEDGE_BASES: u32 = 1_000;
 
+/// Tables `validate()` takes from `sys_db_object` at most (and probes).
+const MAX_DISCOVERED: u32 = 100;
+
+/// The tables of `sys_db_object` worth offering besides the defaults: the
+/// task tables (problems, changes, requests, HR cases) and the custom ones
+/// (`u_*` global, `x_*` scoped). ServiceNow has thousands of tables; most are
+/// configuration no one indexes.
+const DISCOVER_QUERY: &str =
+    "super_class.name=task^ORnameSTARTSWITHu_^ORnameSTARTSWITHx_^ORDERBYname";
+
 /// A ServiceNow instance as a source: the records of the configured tables
 /// as documents, incrementally and resumably.
 ///
@@ -153,6 +163,58 @@ impl ServiceNowConnector {
             .collect()
     }
 
+    /// Tables from `sys_db_object` (see [`DISCOVER_QUERY`]) not in `known`
+    /// that the user can read, with their labels; none when the user may
+    /// not read `sys_db_object`.
+    async fn discovered(&self, known: &[String]) -> Result<Vec<OptionChoice>> {
+        let request = PageRequest {
+            table: "sys_db_object",
+            path: None,
+            query: DISCOVER_QUERY,
+            fields: Some("name,label"),
+            display: "false",
+            limit: MAX_DISCOVERED,
+            offset: 0,
+        };
+        let page = match self.reader.client.page(&request).await {
+            Ok(page) => page,
+            Err(e) if matches!(e.kind(), ErrorKind::Forbidden | ErrorKind::NotFound) => {
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e),
+        };
+        let mut candidates: Vec<(String, String)> = page
+            .records
+            .iter()
+            .filter_map(|raw| {
+                let row = Row(raw.decode().ok()?);
+                let name = row.text("name")?;
+                let label = row.text("label").unwrap_or_else(|| name.clone());
+                Some((name, label))
+            })
+            .filter(|(name, _)| {
+                crate::config::is_name(name) && !name.contains('.') && !known.contains(name)
+            })
+            .collect();
+        candidates.dedup_by(|a, b| a.0 == b.0);
+        // Probed like the defaults, a few at a time through the rate control.
+        let probes = stream::iter(candidates)
+            .map(|(name, label)| async move {
+                match self.readable(&name).await {
+                    Ok(true) => Ok(Some(OptionChoice::new(name, label))),
+                    Ok(false) => Ok(None),
+                    Err(e) if e.status() == Some(400) || e.kind() == ErrorKind::NotFound => {
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .buffered(self.reader.concurrency)
+            .collect::<Vec<Result<Option<OptionChoice>>>>()
+            .await;
+        probes.into_iter().filter_map(Result::transpose).collect()
+    }
+
     /// Active knowledge bases, when the user may read them.
     async fn knowledge_bases(&self) -> Result<Vec<OptionChoice>> {
         let request = PageRequest {
@@ -190,9 +252,10 @@ impl Connector for ServiceNowConnector {
         "servicenow"
     }
 
-    /// The tables the credentials can read (the default tables and the
-    /// configured ones) as `tables`, and the active knowledge bases as
-    /// `knowledge_bases`. Refused credentials, or a configured table the
+    /// The tables the credentials can read as `tables` — the default
+    /// tables, the configured ones, and, when the user may read
+    /// `sys_db_object`, its task and custom tables (up to 100, each probed)
+    /// — and the active knowledge bases as `knowledge_bases`. Refused credentials, or a configured table the
     /// user cannot read or that does not exist, fail with the instance URL
     /// and the `tables[i]` entry named.
     async fn validate(&self) -> Result<AvailableOptions> {
@@ -225,6 +288,7 @@ impl Connector for ServiceNowConnector {
             }
         }
         let labels = self.labels(&readable).await;
+        let discovered = self.discovered(&names).await?;
         let tables = readable
             .into_iter()
             .map(|name| {
@@ -234,6 +298,7 @@ impl Connector for ServiceNowConnector {
                     .map_or_else(|| name.clone(), |(_, l)| l.clone());
                 OptionChoice::new(name, label)
             })
+            .chain(discovered)
             .collect();
         let bases = self.knowledge_bases().await?;
         Ok(AvailableOptions::default()

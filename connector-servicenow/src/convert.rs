@@ -1,6 +1,6 @@
 //! Records → [`Document`]s, per table profile.
 
-use connector_core::{Access, Document, MetadataValue, Result, Section};
+use connector_core::{Document, MetadataValue, Result, Section};
 use connector_extract::Extractor;
 
 use crate::journal::Entry;
@@ -104,26 +104,8 @@ pub(crate) fn to_document(
             if let Some(author) = row.text("author.name").or_else(|| row.text("author.email")) {
                 doc.authors.push(author);
             }
-            // User criteria that may read the article; "cannot read" has no
-            // place in `access` (it denies) and is kept as metadata.
-            let can_read = row.list("can_read_user_criteria");
-            if !can_read.is_empty() {
-                doc.access = Some(Access {
-                    public: false,
-                    users: Vec::new(),
-                    groups: can_read
-                        .iter()
-                        .map(|c| format!("user_criteria:{c}"))
-                        .collect(),
-                });
-            }
-            let cannot = row.list("cannot_read_user_criteria");
-            if !cannot.is_empty() {
-                doc.metadata.insert(
-                    "cannot_read_user_criteria".to_owned(),
-                    MetadataValue::from(cannot),
-                );
-            }
+            // `access` and the criteria metadata: `access::apply`, with
+            // the knowledge base's criteria the stream reads once a sync.
         }
         Kind::Incident => {
             let number = row.text("number");

@@ -37,6 +37,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod access;
 mod attachments;
 mod checkpoint;
 mod client;

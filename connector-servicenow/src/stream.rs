@@ -14,6 +14,7 @@ use connector_extract::Extractor;
 use futures::future;
 use futures::stream::{self, StreamExt};
 
+use crate::access::KbAccess;
 use crate::attachments;
 use crate::checkpoint::Position;
 use crate::client::ServiceNowClient;
@@ -22,7 +23,7 @@ use crate::journal::{self, Entry};
 use crate::listing::{Listing, PageSize, from_page_cursor, pages};
 use crate::model::{Listed, Record, Row};
 use crate::query::{Cursor, Order, in_window};
-use crate::tables::TablePlan;
+use crate::tables::{Kind, TablePlan};
 
 /// Rows per page of the slim listing: a sys_id is a few dozen bytes, so a
 /// large page is still a small, fast answer.
@@ -135,6 +136,8 @@ pub(crate) fn items(
             }
         },
     };
+    // Knowledge-base criteria are read once a sync, when an article needs them.
+    let kb = Arc::new(KbAccess::default());
     let steps = (start..phases.len()).map(move |i| {
         let (first, mark) = if i == start {
             (first.clone(), mark.clone())
@@ -145,7 +148,15 @@ pub(crate) fn items(
     });
     stream::iter(steps)
         .map(move |(i, first, mark)| {
-            phase_items(reader.clone(), phases.clone(), i, window, first, mark)
+            phase_items(
+                reader.clone(),
+                kb.clone(),
+                phases.clone(),
+                i,
+                window,
+                first,
+                mark,
+            )
         })
         .flatten()
         // An error ends the stream: nothing after it.
@@ -162,6 +173,7 @@ pub(crate) fn items(
 /// One phase's items from `first` on.
 fn phase_items(
     reader: Arc<Reader>,
+    kb: Arc<KbAccess>,
     phases: Arc<[Phase]>,
     at: usize,
     window: TimeWindow,
@@ -210,11 +222,15 @@ fn phase_items(
                 Ok(page) => {
                     let (work, checkpoint) = progress.take(page);
                     let reader = reader.clone();
+                    let kb = kb.clone();
                     stream::once(with_journals(reader.clone(), work))
                         .flat_map(move |work| {
                             let reader = reader.clone();
+                            let kb = kb.clone();
                             let concurrency = reader.concurrency;
-                            ordered(work, concurrency, move |work| item(reader.clone(), work))
+                            ordered(work, concurrency, move |work| {
+                                item(reader.clone(), kb.clone(), work)
+                            })
                         })
                         .chain(stream::once(future::ready(checkpoint)))
                         .boxed()
@@ -350,7 +366,7 @@ async fn with_journals(reader: Arc<Reader>, mut work: Vec<Work>) -> Vec<Work> {
 }
 
 /// One record's item: its document, or its failure.
-async fn item(reader: Arc<Reader>, work: Work) -> Result<Item> {
+async fn item(reader: Arc<Reader>, kb: Arc<KbAccess>, work: Work) -> Result<Item> {
     match work {
         Work::Fail { id, reason } => Ok(Item::Failure(DocumentFailure::new(id, reason))),
         Work::Deleted(id) => Ok(Item::Deleted(id)),
@@ -361,7 +377,7 @@ async fn item(reader: Arc<Reader>, work: Work) -> Result<Item> {
             journal,
         } => {
             let plan = &reader.plans[plan];
-            match document(&reader, plan, &row, &sys_id, journal).await {
+            match document(&reader, &kb, plan, &row, &sys_id, journal).await {
                 Ok(doc) => Ok(Item::from(doc)),
                 Err(e) if e.ends_stream() => Err(e),
                 Err(e) => Ok(Item::Failure(DocumentFailure::new(
@@ -376,6 +392,7 @@ async fn item(reader: Arc<Reader>, work: Work) -> Result<Item> {
 /// The record's document, with its journal when the table has one.
 async fn document(
     reader: &Reader,
+    kb: &KbAccess,
     plan: &TablePlan,
     row: &Row,
     sys_id: &str,
@@ -407,6 +424,13 @@ async fn document(
         truncated,
         &reader.html,
     )?;
+    if plan.kind == Kind::Knowledge {
+        let rules = kb
+            .rules(&reader.client, reader.page_size)
+            .await
+            .map_err(|e| e.context("reading the knowledge bases' user criteria"))?;
+        crate::access::apply(&mut doc, row, rules.as_deref());
+    }
     if reader.attachments {
         let listed = attachments::list(&reader.client, plan.name(), sys_id)
             .await

@@ -6,7 +6,7 @@
 //!
 //! It reads the encoded queries the connector (and a plain offset loop)
 //! sends: conditions joined by `^`, `^OR` binding to the condition before,
-//! operators `=`, `!=`, `>`, `>=`, `<`, `<=`, `IN`, `ISEMPTY`, and
+//! operators `=`, `!=`, `>`, `>=`, `<`, `<=`, `IN`, `STARTSWITH`, `ISEMPTY`, and
 //! `ORDERBY` (records are sorted by the named fields). Access controls are
 //! mimicked by records marked hidden: counted, matched, never returned.
 
@@ -126,6 +126,13 @@ impl Cond {
                 value: String::new(),
             });
         }
+        if let Some(at) = text.find("STARTSWITH") {
+            return Some(Cond {
+                field: text[..at].to_owned(),
+                op: "STARTSWITH",
+                value: text[at + "STARTSWITH".len()..].to_owned(),
+            });
+        }
         if let Some(at) = text.find("IN") {
             let (field, value) = (&text[..at], &text[at + 2..]);
             if !field.is_empty() && field.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
@@ -154,6 +161,7 @@ impl Cond {
         match self.op {
             "ISEMPTY" => v.is_empty(),
             "IN" => w.split(',').any(|x| x == v),
+            "STARTSWITH" => v.starts_with(w),
             ">=" => v >= w,
             "<=" => v <= w,
             ">" => v > w,

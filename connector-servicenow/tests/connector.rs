@@ -76,6 +76,51 @@ async fn knowledge_articles_become_text_with_hierarchy_and_access() {
 }
 
 #[tokio::test]
+async fn knowledge_base_criteria_narrow_access_read_once_a_sync() {
+    let mut db = instance(3, 0, 0);
+    let base = db.tables["kb_knowledge"][0]["kb_knowledge_base"].clone();
+    // The base may be read by criteria c01 and c03; article 1 keeps its own
+    // two (c01, c02) and gets what both allow; article 2 has none of its own.
+    db.update("kb_knowledge", &kb_id(2), "can_read_user_criteria", "");
+    for (n, criteria) in [(1, 0xc01), (2, 0xc03)] {
+        db.insert(
+            "kb_uc_can_read_mtom",
+            &[
+                ("sys_id", &standin::sys_id(0xd00 + n)),
+                ("kb_knowledge_base", &base),
+                ("user_criteria", &standin::sys_id(criteria)),
+            ],
+        );
+    }
+    db.insert(
+        "kb_uc_cannot_read_mtom",
+        &[
+            ("sys_id", &standin::sys_id(0xe01)),
+            ("kb_knowledge_base", &base),
+            ("user_criteria", &standin::sys_id(0xc09)),
+        ],
+    );
+    let (server, shared) = serve(db).await;
+    let servicenow = connector(&server, &["kb_knowledge"], 500);
+    let out = drain(servicenow.load()).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let groups = |i: usize| out.documents[i].access.as_ref().unwrap().groups.clone();
+    let criteria = |n: usize| format!("user_criteria:{}", standin::sys_id(n));
+    assert_eq!(groups(0), [criteria(0xc01)]);
+    assert_eq!(groups(1), [criteria(0xc01), criteria(0xc03)]);
+    assert_eq!(
+        out.documents[0].metadata.get("cannot_read_user_criteria"),
+        Some(&MetadataValue::from(vec![standin::sys_id(0xc09)]))
+    );
+    let db = shared.db();
+    assert_eq!(
+        db.pages.get("kb_uc_can_read_mtom"),
+        Some(&1),
+        "read once a sync"
+    );
+}
+
+#[tokio::test]
 async fn incidents_carry_resolution_notes_and_comments_work_notes_on_request() {
     let (server, standin) = serve(instance(0, 2, 0)).await;
     let out = drain(connector(&server, &["incident"], 500).load()).await;
@@ -404,6 +449,30 @@ async fn refused_credentials_are_one_line_naming_the_instance_never_the_secret()
 async fn validate_lists_readable_tables_and_knowledge_bases() {
     let mut db = instance(1, 1, 1);
     db.forbidden.insert("sc_cat_item".into());
+    // sys_db_object offers task and custom tables; the unreadable one and
+    // the configuration table are not offered, a hostile name is not probed.
+    for (i, (name, label, parent)) in [
+        ("problem", "Problem", "task"),
+        ("x_acme_runbook", "Runbook", ""),
+        ("u_secret", "Secret", ""),
+        ("sys_properties", "System Property", ""),
+        ("u_../../evil", "Evil", ""),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        db.tables.entry(name.to_owned()).or_default();
+        db.insert(
+            "sys_db_object",
+            &[
+                ("sys_id", &standin::sys_id(0x910 + i)),
+                ("name", name),
+                ("label", label),
+                ("super_class.name", parent),
+            ],
+        );
+    }
+    db.forbidden.insert("u_secret".into());
     let (server, _) = serve(db).await;
     let servicenow = connector(&server, &["kb_knowledge", "u_item"], 500);
     let options = servicenow.validate().await.unwrap();
@@ -417,7 +486,9 @@ async fn validate_lists_readable_tables_and_knowledge_bases() {
         [
             ("kb_knowledge", "Knowledge"),
             ("incident", "Incident"),
-            ("u_item", "Item")
+            ("u_item", "Item"),
+            ("problem", "Problem"),
+            ("x_acme_runbook", "Runbook"),
         ]
     );
     let bases: Vec<&str> = options
