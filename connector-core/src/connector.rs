@@ -222,6 +222,29 @@ impl SourceMetrics {
     }
 }
 
+/// The sum of two clients' counters, for a connector that talks to one
+/// source through several (a REST and a GraphQL budget, say).
+///
+/// ```
+/// use connector_core::SourceMetrics;
+/// let rest = SourceMetrics { requests: 3, ..SourceMetrics::default() };
+/// let graphql = SourceMetrics { requests: 2, ..SourceMetrics::default() };
+/// assert_eq!((rest + graphql).requests, 5);
+/// ```
+impl std::ops::Add for SourceMetrics {
+    type Output = SourceMetrics;
+
+    fn add(self, other: SourceMetrics) -> SourceMetrics {
+        SourceMetrics {
+            requests: self.requests.saturating_add(other.requests),
+            retries: self.retries.saturating_add(other.retries),
+            throttled: self.throttled.saturating_add(other.throttled),
+            throttled_time: self.throttled_time.saturating_add(other.throttled_time),
+            bytes: self.bytes.saturating_add(other.bytes),
+        }
+    }
+}
+
 /// What every connector is: a source kind that can check its configuration.
 #[async_trait]
 pub trait Connector: Send + Sync {

@@ -44,6 +44,9 @@ struct Remembered {
 #[derive(Debug, Clone)]
 pub(crate) struct GitHubClient {
     http: HttpClient,
+    /// GraphQL has its own budget (points, `x-ratelimit-resource: graphql`):
+    /// its own rate control follows it, apart from the REST budget's.
+    graphql: HttpClient,
     base_url: String,
     remembered: Arc<Mutex<HashMap<String, Remembered>>>,
     bodies: Arc<Mutex<HashMap<String, Body>>>,
@@ -57,18 +60,23 @@ impl GitHubClient {
     /// A client for `config` signing in with `credentials`.
     pub(crate) fn new(config: &GitHubConfig, credentials: SharedCredentials) -> Result<Self> {
         let base_url = config.api_url()?;
-        let mut builder = HttpClient::builder("github", &base_url)
-            .options(&config.options, DEFAULT_RATE)
-            .shared_credentials(credentials)
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28");
-        // A ceiling, not a start: the secondary limit is a documented rate.
-        if config.options.rate.is_none() {
-            builder = builder.rate_limit(RateLimit::per_second(DEFAULT_RATE));
-        }
-        let http = builder.build()?;
+        let client = |name: &str| {
+            let mut builder = HttpClient::builder(name, &base_url)
+                .options(&config.options, DEFAULT_RATE)
+                .shared_credentials(credentials.clone())
+                .header("accept", "application/vnd.github+json")
+                .header("x-github-api-version", "2022-11-28");
+            // A ceiling, not a start: the secondary limit is a documented rate.
+            if config.options.rate.is_none() {
+                builder = builder.rate_limit(RateLimit::per_second(DEFAULT_RATE));
+            }
+            builder.build()
+        };
+        let http = client("github")?;
+        let graphql = client("github graphql")?;
         Ok(Self {
             http,
+            graphql,
             base_url,
             remembered: Arc::default(),
             bodies: Arc::default(),
@@ -79,6 +87,16 @@ impl GitHubClient {
     /// The HTTP client (its counters and rate control).
     pub(crate) fn http(&self) -> &HttpClient {
         &self.http
+    }
+
+    /// The client of GraphQL requests, under the GraphQL budget.
+    pub(crate) fn graphql(&self) -> &HttpClient {
+        &self.graphql
+    }
+
+    /// Both clients' counters.
+    pub(crate) fn counters(&self) -> connector_core::SourceMetrics {
+        self.http.counters() + self.graphql.counters()
     }
 
     /// The API's base URL.

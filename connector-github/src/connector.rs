@@ -82,8 +82,10 @@ impl GitHubConnector {
         })
     }
 
-    /// The HTTP client: its counters (requests, retries, throttled time)
-    /// and rate control.
+    /// The HTTP client of REST requests: its counters (requests, retries,
+    /// throttled time) and rate control. GraphQL requests (discussions) go
+    /// through a client of their own, under GraphQL's separate budget;
+    /// [`Connector::metrics`] counts both.
     pub fn http(&self) -> &HttpClient {
         self.reader.client.http()
     }
@@ -132,7 +134,7 @@ impl Connector for GitHubConnector {
     }
 
     fn metrics(&self) -> Option<SourceMetrics> {
-        Some(self.http().counters())
+        Some(self.reader.client.counters())
     }
 
     fn as_load(&self) -> Option<&dyn LoadConnector> {

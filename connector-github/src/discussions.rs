@@ -185,7 +185,7 @@ async fn fetch(
     let url = endpoint(client.base_url());
     // A query only reads: safe to send again.
     let answer: Value = client
-        .http()
+        .graphql()
         .post(&url)
         .json(&body)
         .idempotent(true)

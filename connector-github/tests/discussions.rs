@@ -30,6 +30,8 @@ fn stamp(t: DateTime<Utc>) -> String {
 struct GraphQl {
     n: u64,
     calls: Arc<AtomicUsize>,
+    /// Send GraphQL's budget headers, nearly spent.
+    budget_low: bool,
 }
 
 impl GraphQl {
@@ -79,7 +81,16 @@ impl Respond for GraphQl {
             .take(first as usize)
             .collect();
         let end = skip + numbers.len() as u64;
-        ResponseTemplate::new(200).set_body_json(json!({
+        let mut answer = ResponseTemplate::new(200);
+        if self.budget_low {
+            answer = answer
+                .insert_header("x-ratelimit-limit", "5000")
+                .insert_header("x-ratelimit-remaining", "3")
+                .insert_header("x-ratelimit-used", "4997")
+                .insert_header("x-ratelimit-resource", "graphql")
+                .insert_header("x-ratelimit-reset", "1893456000");
+        }
+        answer.set_body_json(json!({
             "data": {
                 "repository": {"discussions": {
                     "pageInfo": {"hasNextPage": end < self.n, "endCursor": format!("Y3Vyc29y{end}")},
@@ -92,12 +103,17 @@ impl Respond for GraphQl {
 }
 
 async fn with_discussions(server: &MockServer, n: u64) -> Arc<AtomicUsize> {
+    graphql(server, n, false).await
+}
+
+async fn graphql(server: &MockServer, n: u64, budget_low: bool) -> Arc<AtomicUsize> {
     let calls = Arc::new(AtomicUsize::new(0));
     Mock::given(method("POST"))
         .and(path("/graphql"))
         .respond_with(GraphQl {
             n,
             calls: calls.clone(),
+            budget_low,
         })
         .with_priority(1)
         .mount(server)
@@ -135,6 +151,25 @@ async fn discussions_become_documents_with_answers_and_replies() {
     assert_eq!(texts[0], "I tried 4 things.");
     assert!(texts[1].starts_with("hubot, ") && texts[1].contains("(the answer)"));
     assert!(texts[2].starts_with("octocat replying, ") && texts[2].ends_with("That worked."));
+}
+
+#[tokio::test]
+async fn graphql_spends_its_own_budget_not_the_rest_one() {
+    let (server, _) = serve(org(1, 0)).await;
+    let calls = graphql(&server, 30, true).await;
+    let github = discussions_only(&server);
+    let rest_rate = github.http().rate_control().rate();
+    let out = drain(github.load()).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.documents.len(), 30);
+    // GraphQL's nearly spent points slowed GraphQL only.
+    assert_eq!(github.http().rate_control().rate(), rest_rate);
+    let metrics = connector_core::Connector::metrics(&github).unwrap();
+    assert_eq!(
+        metrics.requests,
+        github.http().counters().requests + calls.load(Ordering::SeqCst) as u64,
+        "the metrics count both clients"
+    );
 }
 
 #[tokio::test]
