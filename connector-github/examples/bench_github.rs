@@ -171,6 +171,25 @@ async fn main() {
         spent.requests as f64 / docs.max(1) as f64,
         elapsed.as_secs_f64()
     );
+
+    // A poll where nothing changed: what it costs against the budget
+    // (answers `304 Not Modified` are free). A second on, so the window
+    // starts past the second of the last commit (commit searches are by
+    // the second).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let second_start = Utc::now();
+    let before = github.metrics().unwrap_or_default();
+    let free_before = github.not_modified();
+    let out = drain(github.poll(TimeWindow::new(second_start, Utc::now()))).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    let spent = github.metrics().unwrap_or_default().since(&before);
+    let free = github.not_modified() - free_before;
+    println!(
+        "quiet poll:      {} documents, {} requests, {free} of them 304 (free): {} counted against the budget",
+        out.documents.len(),
+        spent.requests,
+        spent.requests - free,
+    );
     if let Some(rss) = peak_rss_mib() {
         println!("peak RSS: {rss:.1} MiB (the stand-in's included)");
     }

@@ -12,6 +12,7 @@
 //! `Link` header still says whether a next page exists.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use connector_core::paging::{Page, PageCursor, PageStream, Pager};
@@ -51,27 +52,71 @@ pub(crate) fn since(at: DateTime<Utc>) -> String {
 }
 
 /// The issues of `repo` from `first` on; the listing ends at the first
-/// issue updated at or after `end`.
+/// issue updated at or after `end`. With `probe` (a poll starting the
+/// repository afresh), [`changed_since`] asks first whether anything
+/// changed at all.
 pub(crate) fn pages(
     client: GitHubClient,
     repo: Arc<str>,
     end: Option<DateTime<Utc>>,
     first: Cursor,
+    probe: bool,
 ) -> PageStream<Listed> {
     let pager = Pager::new(format!("GitHub issues of {repo}"))
         .read_ahead(1)
         .max_empty_pages(MAX_EMPTY_PAGES)
         .ids(Listed::id);
+    let probe = Arc::new(AtomicBool::new(probe));
     pager.pages(to_page_cursor(&first), move |at| {
         let client = client.clone();
         let repo = repo.clone();
+        let probe = probe.clone();
         async move {
             let cursor = match at.as_ref() {
                 Some(at) => from_page_cursor(at)?,
                 None => Cursor::default(),
             };
+            if probe.swap(false, Ordering::Relaxed)
+                && let Some(bound) = cursor.since.as_deref().and_then(parse_since)
+                && !changed_since(&client, &repo, bound).await?
+            {
+                return Ok(Page::last(Vec::new()));
+            }
             fetch(&client, &repo, end, cursor).await
         }
+    })
+}
+
+fn parse_since(since: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(since)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Whether an issue or pull request of `repo` was updated at or after
+/// `bound`: the most recently updated one, asked conditionally. A poll of
+/// a repository where nothing changed gets `304 Not Modified` (free of the
+/// budget) once its answer is known, and skips the listing either way.
+pub(crate) async fn changed_since(
+    client: &GitHubClient,
+    repo: &str,
+    bound: DateTime<Utc>,
+) -> Result<bool> {
+    let path = format!("{}/issues", GitHubClient::repo_path(repo)?);
+    let query: [(&str, String); 4] = [
+        ("state", "all".to_owned()),
+        ("sort", "updated".to_owned()),
+        ("direction", "desc".to_owned()),
+        ("per_page", "1".to_owned()),
+    ];
+    let (records, _) = client
+        .page_conditional(None, &path, &query)
+        .await
+        .map_err(|e| client.explain(&format!("the issues of {repo}"), e))?;
+    Ok(match records.into_iter().next() {
+        None => false,
+        // An answer it cannot read: list, to be safe.
+        Some(raw) => Listed(raw).updated().is_none_or(|latest| latest >= bound),
     })
 }
 
@@ -104,11 +149,7 @@ async fn fetch(
     if link_next.is_none() || past_end {
         return Ok(Page::last(items));
     }
-    let bound = cursor
-        .since
-        .as_deref()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc));
+    let bound = cursor.since.as_deref().and_then(parse_since);
     let next = match last {
         // Moved past the bound: ask from the last second read.
         Some(last) if bound.is_none_or(|b| last - Duration::seconds(1) > b) => Cursor {

@@ -463,13 +463,16 @@ fn issue_items(
     mark: Watermark,
 ) -> ItemStream<'static> {
     let repo = &repos[at];
+    // A poll that starts this repository afresh asks first whether
+    // anything changed (conditionally: free when nothing did).
+    let probe = next.is_none() && !window.is_full() && mark.after.is_none();
     let first = next.unwrap_or_else(|| Cursor {
         since: (!window.is_full() || mark.after.is_some())
             .then(|| listing::since(mark.resume_at(window.start))),
         page: 1,
     });
     let name: Arc<str> = repo.full_name.as_str().into();
-    let pages = listing::pages(reader.client.clone(), name, Some(window.end), first);
+    let pages = listing::pages(reader.client.clone(), name, Some(window.end), first, probe);
     let progress = Progress {
         reader: reader.clone(),
         repos,

@@ -210,12 +210,38 @@ async fn an_incremental_window_reads_only_what_changed() {
     let titles: Vec<&str> = out.documents.iter().map(|d| d.title.as_str()).collect();
     assert_eq!(titles, ["Renamed"]);
     let seen = requests(&server).await;
+    let listings: Vec<&String> = seen
+        .iter()
+        .filter(|r| r.contains("/issues?") && r.contains("direction=asc"))
+        .collect();
     assert!(
-        seen.iter()
-            .filter(|r| r.contains("/issues?"))
+        listings
+            .iter()
             .all(|r| r.contains("since=2024-03-01T17%3A19%3A59Z")),
         "{seen:?}"
     );
+    // Only the repository where something changed is listed: the other
+    // answered the probe for its latest update with an older one.
+    assert_eq!(listings.len(), 1, "{seen:?}");
+    assert!(listings[0].contains("/repo-1/"), "{seen:?}");
+
+    // The next poll: nothing changed since, and the probes come back 304
+    // (free of the budget), so no listing at all.
+    server.reset().await;
+    Mock::given(any())
+        .respond_with(standin.clone())
+        .mount(&server)
+        .await;
+    let before = github.not_modified();
+    let out = drain(github.poll(TimeWindow::new(at(700), Utc::now()))).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert!(out.documents.is_empty());
+    let seen = requests(&server).await;
+    assert!(
+        !seen.iter().any(|r| r.contains("direction=asc")),
+        "{seen:?}"
+    );
+    assert!(github.not_modified() >= before + 2, "{seen:?}");
 }
 
 #[tokio::test]
