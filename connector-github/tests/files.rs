@@ -223,8 +223,8 @@ async fn an_unchanged_poll_is_answered_not_modified() {
     assert!(again.documents.is_empty() && again.deleted.is_empty());
     assert_eq!(
         github.not_modified(),
-        2,
-        "the repository listing and the comparison"
+        3,
+        "the repository listing, the issue probe and the comparison"
     );
     let conditional = server
         .received_requests()
@@ -233,5 +233,5 @@ async fn an_unchanged_poll_is_answered_not_modified() {
         .iter()
         .filter(|r| r.headers.contains_key("if-none-match"))
         .count();
-    assert_eq!(conditional, 2);
+    assert_eq!(conditional, 3);
 }
