@@ -113,8 +113,7 @@ async fn a_redirected_download_carries_no_authorization() {
 async fn echoed_credentials_never_show() {
     let (drive, gd) = drive_and_connector(3).await;
     for endpoint in [files(), changes()] {
-        checks::echoed_credentials_never_show(&gd, &drive.server, &endpoint, &[ACCESS_TOKEN])
-            .await;
+        checks::echoed_credentials_never_show(&gd, &drive.server, &endpoint, &[ACCESS_TOKEN]).await;
     }
 }
 
