@@ -125,6 +125,7 @@ fn markdown(path: &str) -> String {
 
 /// One keep-alive connection: requests answered in turn after the latency.
 async fn serve(stream: TcpStream, server: Server) {
+    let _ = stream.set_nodelay(true);
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     loop {
@@ -155,13 +156,13 @@ async fn serve(stream: TcpStream, server: Server) {
         }
         tokio::time::sleep(server.latency).await;
         let (status, body) = server.answer(&target);
-        let head = format!(
-            "HTTP/1.1 {status} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        // One write: a head and a body in two segments would wait for a
+        // delayed ACK (Nagle), 40 ms a request.
+        let answer = format!(
+            "HTTP/1.1 {status} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         );
-        if write.write_all(head.as_bytes()).await.is_err()
-            || write.write_all(body.as_bytes()).await.is_err()
-        {
+        if write.write_all(answer.as_bytes()).await.is_err() {
             return;
         }
     }
@@ -240,7 +241,8 @@ async fn run(files: usize, latency: Duration, concurrency: usize, export_percent
 /// A file resource as Drive v3 documents it with `fields=*` (a Google Doc
 /// owned by the user), against the fields the connector asks for.
 fn field_mask_sizes() {
-    let full = json!({
+    let full: serde_json::Value = serde_json::from_str(
+        r#"{
         "kind": "drive#file", "id": "1f00000042", "name": "Plan 42", "mimeType": "application/vnd.google-apps.document",
         "starred": false, "trashed": false, "explicitlyTrashed": false, "parents": ["0AJrootFolderUk9PVA"],
         "spaces": ["drive"], "version": "17", "webViewLink": "https://docs.google.com/document/d/1f00000042/edit?usp=drivesdk",
@@ -263,7 +265,9 @@ fn field_mask_sizes() {
         "quotaBytesUsed": "1024", "isAppAuthorized": false,
         "linkShareMetadata": {"securityUpdateEligible": false, "securityUpdateEnabled": true},
         "inheritedPermissionsDisabled": false
-    });
+    }"#,
+    )
+    .unwrap();
     let mapped = file(42, 100);
     let (a, b) = (full.to_string().len(), mapped.to_string().len());
     println!(
