@@ -238,5 +238,16 @@ mod tests {
             Ok(c) => assert_eq!(c.kind(), "github"),
             Err(e) => panic!("{e}"),
         }
+        let gdrive = connector_from_config(
+            "gdrive",
+            serde_json::json!({
+                "credentials": {"oauth": {"client_id": "c", "client_secret": "s", "refresh_token": "1//r"}},
+                "shared_drives": ["Engineering"]
+            }),
+        );
+        match gdrive {
+            Ok(c) => assert_eq!(c.kind(), "gdrive"),
+            Err(e) => panic!("{e}"),
+        }
     }
 }
