@@ -100,7 +100,8 @@ impl Server {
                     .unwrap_or(0);
                 let end = (start + PAGE).min(self.files);
                 let files: Vec<_> = (start..end).map(|i| file(i, self.export_percent)).collect();
-                let mut body = json!({"kind": "drive#fileList", "incompleteSearch": false, "files": files});
+                let mut body =
+                    json!({"kind": "drive#fileList", "incompleteSearch": false, "files": files});
                 if end < self.files {
                     body["nextPageToken"] = json!(format!("p{end}"));
                 }
@@ -110,7 +111,10 @@ impl Server {
             p if p.starts_with("/drive/v3/files/") && param("alt").as_deref() == Some("media") => {
                 (200, markdown(p))
             }
-            _ => (404, r#"{"error":{"code":404,"message":"File not found."}}"#.into()),
+            _ => (
+                404,
+                r#"{"error":{"code":404,"message":"File not found."}}"#.into(),
+            ),
         }
     }
 }
@@ -205,9 +209,8 @@ async fn run(files: usize, latency: Duration, concurrency: usize, export_percent
     config.options = SourceOptions::default()
         .with_rate(1_000_000.0)
         .with_concurrency(concurrency);
-    let drive =
-        GoogleDriveConnector::with_credentials(config, Arc::new(Bearer::new("ya29.bench")))
-            .unwrap();
+    let drive = GoogleDriveConnector::with_credentials(config, Arc::new(Bearer::new("ya29.bench")))
+        .unwrap();
     let started = Instant::now();
     let mut stream = drive.load();
     let (mut docs, mut failures, mut bytes) = (0usize, 0usize, 0usize);
