@@ -239,3 +239,100 @@ impl CredentialProvider for JwtBearer {
         self.cache.refresh(rejected, || self.fetch()).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use base64::Engine as _;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+    use super::*;
+
+    const KEY: &str = include_str!("../../../tests/fixtures/test-rsa-key.pem");
+
+    fn provider(server: &MockServer) -> JwtBearer {
+        JwtBearer::new(
+            &format!("{}/token", server.uri()),
+            "sync@acme.iam.gserviceaccount.com",
+            Rs256Key::from_pem(KEY).unwrap(),
+        )
+        .unwrap()
+        .subject("admin@acme.com")
+        .key_id("k1")
+        .scopes(["https://www.googleapis.com/auth/drive.readonly"])
+    }
+
+    #[tokio::test]
+    async fn one_assertion_per_token_shared_by_concurrent_callers() {
+        let server = MockServer::start().await;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(move |r: &Request| {
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let form: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(&r.body).into_owned().collect();
+                assert_eq!(form["grant_type"], GRANT_TYPE);
+                let claims = form["assertion"].split('.').nth(1).unwrap().to_owned();
+                let claims: serde_json::Value = serde_json::from_slice(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(claims)
+                        .unwrap(),
+                )
+                .unwrap();
+                assert_eq!(claims["sub"], "admin@acme.com");
+                assert_eq!(claims["scope"], "https://www.googleapis.com/auth/drive.readonly");
+                assert!(claims["aud"].as_str().unwrap().ends_with("/token"));
+                ResponseTemplate::new(200)
+                    .set_delay(std::time::Duration::from_millis(50))
+                    .set_body_json(serde_json::json!({
+                        "access_token": format!("at-{n}"), "expires_in": 3599, "token_type": "Bearer"
+                    }))
+            })
+            .mount(&server)
+            .await;
+        let p = Arc::new(provider(&server));
+        let waits: Vec<_> = (0..8)
+            .map(|_| {
+                let p = p.clone();
+                tokio::spawn(async move { p.authorization().await.unwrap() })
+            })
+            .collect();
+        for w in waits {
+            assert_eq!(w.await.unwrap().expose_secret(), "Bearer at-0");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let rejected = SecretString::from("Bearer at-0");
+        assert!(p.refresh(&rejected).await.unwrap());
+        assert_eq!(
+            p.authorization().await.unwrap().expose_secret(),
+            "Bearer at-1"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_echoing_the_assertion_never_shows_it() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(|r: &Request| {
+                let form: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(&r.body).into_owned().collect();
+                ResponseTemplate::new(400).set_body_json(serde_json::json!({
+                    "error": "invalid_grant",
+                    "error_description": format!("Invalid JWT Signature: {}", form["assertion"])
+                }))
+            })
+            .mount(&server)
+            .await;
+        let e = provider(&server).authorization().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+        assert!(e.to_string().contains("invalid_grant"), "{e}");
+        assert!(!e.to_string().contains("eyJ"), "{e}");
+    }
+}
