@@ -221,6 +221,49 @@ async fn a_token_expiring_mid_sync_is_renewed_once_and_the_sync_goes_on() {
 }
 
 #[tokio::test]
+async fn a_short_lived_token_is_renewed_before_it_expires_mid_sync() {
+    let drive = drive_with(my_drive(12)).await;
+    // Tokens of two seconds (kept one, half their life); pages of 300 ms.
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(TokenEndpoint {
+            calls: drive.tokens.clone(),
+            expires_in: 2,
+        })
+        .with_priority(1)
+        .mount(&drive.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/drive/v3/files"))
+        .respond_with(FileList {
+            files: drive.files.clone(),
+            per_page: 2,
+            delay: std::time::Duration::from_millis(300),
+        })
+        .with_priority(1)
+        .mount(&drive.server)
+        .await;
+    let out = drain(full_stream(&connector(config(&drive.server)))).await;
+    assert!(out.error.is_none(), "{}", out.shown());
+    assert_eq!(out.documents.len(), 12);
+    assert!(
+        drive.tokens.load(Ordering::SeqCst) >= 2,
+        "renewed before expiry"
+    );
+    let requests = drive.server.received_requests().await.unwrap();
+    let tokens: std::collections::BTreeSet<String> = requests
+        .iter()
+        .filter(|r| r.url.path().starts_with("/drive/"))
+        .filter_map(|r| {
+            r.headers
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned())
+        })
+        .collect();
+    assert!(tokens.len() >= 2, "{tokens:?}");
+}
+
+#[tokio::test]
 async fn drive_403_rate_limits_and_429s_are_retried_with_backoff() {
     for (status, reason) in [
         (403, "userRateLimitExceeded"),

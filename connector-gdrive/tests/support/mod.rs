@@ -141,6 +141,7 @@ pub fn my_drive(n: usize) -> Vec<Value> {
 pub struct FileList {
     pub files: Arc<Mutex<Vec<Value>>>,
     pub per_page: usize,
+    pub delay: Duration,
 }
 
 impl Respond for FileList {
@@ -161,7 +162,9 @@ impl Respond for FileList {
         if end < files.len() {
             body["nextPageToken"] = json!(format!("~!!~page{end}"));
         }
-        ResponseTemplate::new(200).set_body_json(body)
+        ResponseTemplate::new(200)
+            .set_delay(self.delay)
+            .set_body_json(body)
     }
 }
 
@@ -231,6 +234,7 @@ pub async fn drive_with(files: Vec<Value>) -> Drive {
         .respond_with(FileList {
             files: files.clone(),
             per_page: 2,
+            delay: Duration::ZERO,
         })
         .mount(&server)
         .await;
