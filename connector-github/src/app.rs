@@ -9,14 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use connector_core::credentials::jwt::Rs256Key;
 use connector_core::credentials::{CredentialProvider, ExposeSecret, SecretString};
 use connector_core::http::HttpClient;
 use connector_core::options::SourceOptions;
-use connector_core::{Error, ErrorKind, Result};
-use ring::rand::SystemRandom;
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use connector_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -70,7 +68,7 @@ impl GitHubAppConfig {
     }
 
     /// The signing key, from `private_key` or `private_key_path`.
-    fn key(&self) -> Result<RsaKeyPair> {
+    fn key(&self) -> Result<Rs256Key> {
         let pem = match (&self.private_key, &self.private_key_path) {
             (Some(key), _) => key.expose_secret().to_owned(),
             (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
@@ -85,29 +83,19 @@ impl GitHubAppConfig {
                 ));
             }
         };
-        let body: String = pem
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.starts_with("-----") && !l.is_empty())
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .map_err(|_| Error::config("app.private_key is not a PEM key"))?;
-        RsaKeyPair::from_der(&der)
-            .or_else(|_| RsaKeyPair::from_pkcs8(&der))
-            .map_err(|e| {
-                Error::config(format!(
-                    "app.private_key is not an RSA private key GitHub issues ({e})"
-                ))
-            })
+        Rs256Key::from_pem(&pem).map_err(|e| {
+            Error::config(format!(
+                "app.private_key is {} (GitHub issues `BEGIN RSA PRIVATE KEY` PEM files)",
+                e.message()
+            ))
+        })
     }
 }
 
 /// The JWT that authenticates as the app itself.
 struct AppJwt {
     app_id: String,
-    key: Arc<RsaKeyPair>,
-    rng: SystemRandom,
+    key: Arc<Rs256Key>,
 }
 
 impl fmt::Debug for AppJwt {
@@ -121,25 +109,15 @@ impl fmt::Debug for AppJwt {
 impl AppJwt {
     /// A JWT valid for nine minutes (GitHub accepts up to ten), issued a
     /// minute in the past against clock drift.
-    fn sign(&self, now: DateTime<Utc>) -> Result<String> {
-        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        let header = b64(br#"{"alg":"RS256","typ":"JWT"}"#);
+    fn sign(&self, now: DateTime<Utc>) -> Result<SecretString> {
         let claims = serde_json::json!({
             "iat": now.timestamp() - 60,
             "exp": now.timestamp() + 540,
             "iss": self.app_id,
         });
-        let signing_input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
-        let mut signature = vec![0; self.key.public().modulus_len()];
         self.key
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &self.rng,
-                signing_input.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| Error::new(ErrorKind::Auth, "signing the GitHub App JWT failed"))?;
-        Ok(format!("{signing_input}.{}", b64(&signature)))
+            .sign(None, &claims)
+            .map_err(|e| e.context("the GitHub App JWT"))
     }
 }
 
@@ -148,7 +126,7 @@ impl CredentialProvider for AppJwt {
     async fn authorization(&self) -> Result<SecretString> {
         Ok(SecretString::from(format!(
             "Bearer {}",
-            self.sign(Utc::now())?
+            self.sign(Utc::now())?.expose_secret()
         )))
     }
 }
@@ -198,7 +176,6 @@ impl AppInstallation {
         let jwt = AppJwt {
             app_id: app.app_id.trim().to_owned(),
             key: Arc::new(app.key()?),
-            rng: SystemRandom::new(),
         };
         let http = HttpClient::builder("github app", base_url)
             .options(options, crate::config::DEFAULT_RATE)

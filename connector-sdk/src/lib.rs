@@ -37,6 +37,8 @@ pub use connector_confluence as confluence;
 pub use connector_core as core;
 #[cfg(feature = "fs")]
 pub use connector_fs as fs;
+#[cfg(feature = "gdrive")]
+pub use connector_gdrive as gdrive;
 #[cfg(feature = "github")]
 pub use connector_github as github;
 #[cfg(feature = "jira")]
@@ -64,6 +66,8 @@ pub const KINDS: &[&str] = &[
     "s3",
     #[cfg(feature = "github")]
     "github",
+    #[cfg(feature = "gdrive")]
+    "gdrive",
 ];
 
 /// Build the connector of `kind` from its configuration. Errors name the
@@ -96,6 +100,10 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
         "github" => Ok(Box::new(connector_github::GitHubConnector::new(parse(
             "github", config,
         )?)?)),
+        #[cfg(feature = "gdrive")]
+        "gdrive" => Ok(Box::new(connector_gdrive::GoogleDriveConnector::new(
+            parse("gdrive", config)?,
+        )?)),
         _ => Err(Error::config(format!(
             "unknown connector kind {kind:?}; this build knows: {}",
             KINDS.join(", ")
@@ -144,7 +152,7 @@ mod tests {
         let err = error("gopher", Value::Null);
         assert!(
             err.contains(
-                "this build knows: fs, jira, confluence, sharepoint, servicenow, s3, github"
+                "this build knows: fs, jira, confluence, sharepoint, servicenow, s3, github, gdrive"
             ),
             "{err}"
         );
@@ -228,6 +236,17 @@ mod tests {
         );
         match github {
             Ok(c) => assert_eq!(c.kind(), "github"),
+            Err(e) => panic!("{e}"),
+        }
+        let gdrive = connector_from_config(
+            "gdrive",
+            serde_json::json!({
+                "credentials": {"oauth": {"client_id": "c", "client_secret": "s", "refresh_token": "1//r"}},
+                "shared_drives": ["Engineering"]
+            }),
+        );
+        match gdrive {
+            Ok(c) => assert_eq!(c.kind(), "gdrive"),
             Err(e) => panic!("{e}"),
         }
     }

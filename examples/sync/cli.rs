@@ -55,6 +55,10 @@ pub enum Source {
     /// (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY = the key file's path,
     /// GITHUB_INSTALLATION_ID).
     Github(GitHubArgs),
+    /// Google Drive: --service-account KEY.json (with --subject for
+    /// domain-wide delegation), or GOOGLE_OAUTH_CLIENT_ID +
+    /// GOOGLE_OAUTH_CLIENT_SECRET + GOOGLE_OAUTH_REFRESH_TOKEN.
+    Gdrive(GoogleDriveArgs),
     /// Any connector this build knows, from a JSON or TOML file holding
     /// `kind` and the connector's configuration; a string `${NAME}` in it
     /// is read from the environment variable NAME (keep secrets there).
@@ -72,6 +76,7 @@ impl Source {
             Source::Config(a) => &a.common,
             Source::Servicenow(a) => &a.common,
             Source::Github(a) => &a.common,
+            Source::Gdrive(a) => &a.common,
         }
     }
 }
@@ -380,6 +385,53 @@ pub struct GitHubArgs {
     /// Leave out the repositories' documentation files.
     #[arg(long)]
     pub no_files: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `gdrive`: My Drive, shared drives and folders of Google Drive.
+#[derive(Debug, Args)]
+pub struct GoogleDriveArgs {
+    /// A service account key file (JSON).
+    #[arg(long, value_name = "KEY.json")]
+    pub service_account: Option<PathBuf>,
+
+    /// The user the service account acts for (domain-wide delegation).
+    #[arg(long, value_name = "EMAIL")]
+    pub subject: Option<String>,
+
+    /// Sync this shared drive, by id or name (repeatable).
+    #[arg(long = "shared-drive", value_name = "ID|NAME")]
+    pub shared_drives: Vec<String>,
+
+    /// Sync every shared drive the user is a member of.
+    #[arg(long)]
+    pub all_shared_drives: bool,
+
+    /// Sync the files under this folder, by id (repeatable).
+    #[arg(long = "folder", value_name = "ID")]
+    pub folders: Vec<String>,
+
+    /// Sync the user's My Drive too (the default when no drive or folder is given).
+    #[arg(long)]
+    pub my_drive: bool,
+
+    /// Leave out permissions (no access lists).
+    #[arg(long)]
+    pub no_permissions: bool,
+
+    /// Do not download PDF and Office files (nor export Sheets) to extract their text.
+    #[arg(long)]
+    pub no_extract: bool,
+
+    /// Drive API base URL (local test servers).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Token endpoint (local test servers).
+    #[arg(long, value_name = "URL")]
+    pub token_url: Option<String>,
 
     #[command(flatten)]
     pub common: CommonArgs,

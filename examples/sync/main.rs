@@ -28,8 +28,8 @@ use connector_sdk::connector_from_config;
 use serde_json::{Value, json};
 
 use cli::{
-    Cli, CommonArgs, ConfluenceArgs, FsArgs, GitHubArgs, JiraArgs, S3Args, ServiceNowArgs,
-    SharePointArgs, Source,
+    Cli, CommonArgs, ConfluenceArgs, FsArgs, GitHubArgs, GoogleDriveArgs, JiraArgs, S3Args,
+    ServiceNowArgs, SharePointArgs, Source,
 };
 use progress::Progress;
 use signals::Signals;
@@ -373,6 +373,61 @@ fn github(args: &GitHubArgs) -> Result<Opened, Error> {
     Opened::from_config("github", config, id)
 }
 
+fn gdrive(args: &GoogleDriveArgs) -> Result<Opened, Error> {
+    let mut config = json!({
+        "my_drive": args.my_drive,
+        "shared_drives": args.shared_drives,
+        "all_shared_drives": args.all_shared_drives,
+        "folders": args.folders,
+        "permissions": !args.no_permissions,
+        "extract": !args.no_extract,
+        "options": options(&args.common, None),
+    });
+    for (field, value) in [("api_url", &args.api_url), ("token_url", &args.token_url)] {
+        if let Some(value) = value {
+            config[field] = json!(value);
+        }
+    }
+    let user = match &args.service_account {
+        Some(key) => {
+            config["credentials"] = json!({"service_account": {
+                "key_path": key,
+                "subject": args.subject,
+            }});
+            args.subject
+                .clone()
+                .unwrap_or_else(|| "service-account".into())
+        }
+        None => match (
+            env_text("GOOGLE_OAUTH_CLIENT_ID"),
+            env_text("GOOGLE_OAUTH_CLIENT_SECRET"),
+            env_text("GOOGLE_OAUTH_REFRESH_TOKEN"),
+        ) {
+            (Some(id), Some(secret), Some(token)) => {
+                config["credentials"] = json!({"oauth": {
+                    "client_id": id,
+                    "client_secret": secret,
+                    "refresh_token": token,
+                }});
+                "oauth".into()
+            }
+            _ => {
+                return Err(Error::config(
+                    "give --service-account KEY.json (and --subject admin@acme.com for domain-wide delegation), or set GOOGLE_OAUTH_CLIENT_ID, GOOGLE_OAUTH_CLIENT_SECRET and GOOGLE_OAUTH_REFRESH_TOKEN",
+                ));
+            }
+        },
+    };
+    let scope: Vec<&str> = args
+        .shared_drives
+        .iter()
+        .chain(&args.folders)
+        .map(String::as_str)
+        .collect();
+    let id = format!("gdrive:{user}:{}", scope.join(","));
+    Opened::from_config("gdrive", config, id)
+}
+
 /// A connector from a configuration file (`sync config --file`).
 fn from_file(args: &cli::ConfigArgs) -> Result<Opened, Error> {
     let file = connector_examples::config_file::read(&args.file)?;
@@ -391,6 +446,7 @@ fn connector(source: &Source) -> Result<Opened, Error> {
         Source::Config(args) => from_file(args),
         Source::Servicenow(args) => servicenow(args),
         Source::Github(args) => github(args),
+        Source::Gdrive(args) => gdrive(args),
         Source::S3(args) => s3(args),
     }
 }

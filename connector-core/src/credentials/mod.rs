@@ -12,6 +12,8 @@
 //!   tokens, cached, refreshed before expiry, one token request in flight
 //!   at a time) and `PkceLogin` (authorization code + PKCE for a person at a
 //!   terminal).
+//! - with feature `jwt`: [`jwt`](mod@jwt) (RS256 signing); with `oauth` too,
+//!   `JwtBearer` (the JWT bearer grant of Google service accounts).
 //! - with feature `credential-store`: `CredentialStore` (many tenants'
 //!   credentials, in memory or in an `EncryptedFileStore`) and `file`
 //!   (any provider from a JSON or TOML file).
@@ -21,6 +23,8 @@
 pub mod env;
 #[cfg(feature = "credential-store")]
 pub mod file;
+#[cfg(feature = "jwt")]
+pub mod jwt;
 #[cfg(feature = "oauth")]
 mod oauth;
 #[cfg(feature = "oauth")]
@@ -30,6 +34,8 @@ mod statics;
 #[cfg(feature = "credential-store")]
 mod store;
 
+#[cfg(all(feature = "oauth", feature = "jwt"))]
+pub use oauth::JwtBearer;
 #[cfg(feature = "oauth")]
 pub use oauth::{
     ClientAuth, ClientCredentials, DEFAULT_REFRESH_SKEW, OAuthTokens, PasswordGrant, RefreshToken,

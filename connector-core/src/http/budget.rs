@@ -40,23 +40,48 @@ pub(crate) fn server_wait(status: StatusCode, headers: &HeaderMap) -> Option<Dur
     None
 }
 
-/// The wait a 403 asks for when it is a rate limit rather than a refusal,
-/// as GitHub answers them: a secondary limit with `Retry-After`; a spent
-/// primary budget with `X-RateLimit-Remaining: 0` (wait until the reset);
-/// or a body naming the rate limit and no header, where the documented
-/// wait is at least a minute. `None`: a plain refusal.
-pub(crate) fn forbidden_wait(headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
+/// Whether a 403 is a rate limit rather than a refusal, and the wait it
+/// asks for: GitHub's secondary limit with `Retry-After`; a spent primary
+/// budget with `X-RateLimit-Remaining: 0` (wait until the reset); Google's
+/// `usageLimits` reasons (`userRateLimitExceeded`, `rateLimitExceeded`),
+/// whose documented answer is exponential backoff (`Some(None)`: the retry
+/// schedule's delays); or a body naming the rate limit and no header, where
+/// GitHub documents a wait of at least a minute. `None`: a plain refusal.
+pub(crate) fn forbidden_limit(headers: &HeaderMap, body: &[u8]) -> Option<Option<Duration>> {
     if let Some(wait) = server_wait(StatusCode::FORBIDDEN, headers) {
-        return Some(wait);
+        return Some(Some(wait));
     }
     let spent = header_str(headers, "x-ratelimit-remaining")
         .or_else(|| header_str(headers, "ratelimit-remaining"))
         .is_some_and(|v| v == "0");
     if spent {
-        return Some(reset_in(headers).unwrap_or(UNSTATED_LIMIT_WAIT));
+        return Some(Some(reset_in(headers).unwrap_or(UNSTATED_LIMIT_WAIT)));
+    }
+    if google_rate_limit(body) {
+        return Some(None);
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
-    text.contains("rate limit").then_some(UNSTATED_LIMIT_WAIT)
+    text.contains("rate limit")
+        .then_some(Some(UNSTATED_LIMIT_WAIT))
+}
+
+/// Google's error body naming a rate limit:
+/// `{"error": {"errors": [{"domain": "usageLimits", "reason": "userRateLimitExceeded"}]}}`.
+/// Daily quotas (`dailyLimitExceeded`) are not: retrying cannot help today.
+fn google_rate_limit(body: &[u8]) -> bool {
+    const REASONS: [&str; 2] = ["userRateLimitExceeded", "rateLimitExceeded"];
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return false;
+    };
+    json.pointer("/error/errors")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|errors| {
+            errors.iter().any(|e| {
+                e.get("reason")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|r| REASONS.contains(&r))
+            })
+        })
 }
 
 /// The wait after a rate limit that states none (GitHub: "at least one minute").
@@ -208,30 +233,49 @@ mod tests {
     fn forbidden_as_a_rate_limit() {
         let none = headers(&[]);
         assert_eq!(
-            forbidden_wait(&headers(&[("retry-after", "30")]), b"{}"),
-            Some(Duration::from_secs(30))
+            forbidden_limit(&headers(&[("retry-after", "30")]), b"{}"),
+            Some(Some(Duration::from_secs(30)))
         );
         let reset = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap()
             .as_secs()
             + 40;
-        let wait = forbidden_wait(
+        let wait = forbidden_limit(
             &headers(&[
                 ("x-ratelimit-remaining", "0"),
                 ("x-ratelimit-reset", &reset.to_string()),
             ]),
             b"{}",
         )
+        .flatten()
         .unwrap();
         assert!(wait <= Duration::from_secs(40) && wait >= Duration::from_secs(38));
         let secondary = br#"{"message":"You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}"#;
-        assert_eq!(forbidden_wait(&none, secondary), Some(UNSTATED_LIMIT_WAIT));
+        assert_eq!(
+            forbidden_limit(&none, secondary),
+            Some(Some(UNSTATED_LIMIT_WAIT))
+        );
+        // Google: backoff, not a minute.
+        for reason in ["userRateLimitExceeded", "rateLimitExceeded"] {
+            let body = format!(
+                r#"{{"error":{{"code":403,"message":"Rate Limit Exceeded","errors":[{{"domain":"usageLimits","reason":"{reason}","message":"Rate Limit Exceeded"}}]}}}}"#
+            );
+            assert_eq!(
+                forbidden_limit(&none, body.as_bytes()),
+                Some(None),
+                "{reason}"
+            );
+        }
+        let denied = br#"{"error":{"code":403,"message":"The user does not have sufficient permissions for this file.","errors":[{"domain":"global","reason":"insufficientFilePermissions","message":"The user does not have sufficient permissions for this file."}]}}"#;
+        assert_eq!(forbidden_limit(&none, denied), None);
+        let daily = br#"{"error":{"code":403,"message":"Daily Limit Exceeded","errors":[{"domain":"usageLimits","reason":"dailyLimitExceeded","message":"Daily Limit Exceeded"}]}}"#;
+        assert_eq!(forbidden_limit(&none, daily), None);
         // A refusal stays a refusal.
         let refused = br#"{"message":"Resource not accessible by personal access token"}"#;
-        assert_eq!(forbidden_wait(&none, refused), None);
+        assert_eq!(forbidden_limit(&none, refused), None);
         assert_eq!(
-            forbidden_wait(&headers(&[("x-ratelimit-remaining", "4999")]), refused),
+            forbidden_limit(&headers(&[("x-ratelimit-remaining", "4999")]), refused),
             None
         );
     }

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use url::Url;
 
-use super::budget::{budget, forbidden_wait, server_wait};
+use super::budget::{budget, forbidden_limit, server_wait};
 use super::counters::Counters;
 use super::error::from_status;
 use super::retry::{GiveUp, retryable_status};
@@ -621,9 +621,11 @@ impl Exchange<'_> {
                         let body = scrubber.bytes(&body);
                         // A 403 can be a rate limit rather than a refusal.
                         let limited_403 = (status == StatusCode::FORBIDDEN)
-                            .then(|| forbidden_wait(&headers, &body))
+                            .then(|| forbidden_limit(&headers, &body))
                             .flatten();
-                        let wait = limited_403.or_else(|| server_wait(status, &headers));
+                        let wait = limited_403
+                            .flatten()
+                            .or_else(|| server_wait(status, &headers));
                         let throttled = status == StatusCode::TOO_MANY_REQUESTS
                             || (status == StatusCode::SERVICE_UNAVAILABLE && wait.is_some())
                             || limited_403.is_some();

@@ -20,7 +20,9 @@
 //!   connection errors, honouring `Retry-After`; 400, 401, 403 and 404 fail at
 //!   once (a 401 first gets one credential refresh), except a 403 that is a
 //!   rate limit (`Retry-After`, `X-RateLimit-Remaining: 0`, or a body naming
-//!   the rate limit, as GitHub sends them), which is waited out and retried.
+//!   the rate limit, as GitHub sends them), which is waited out and retried,
+//!   or Google's `usageLimits` reasons (`userRateLimitExceeded`,
+//!   `rateLimitExceeded`), retried with the exponential backoff.
 //! - Any credential a server echoes back (in an error page, a wrong-shaped
 //!   answer) is cut out before the text reaches an error, a log or a decoder.
 //! - [`next_link`] reads the `Link` header that cursor-in-URL listings use

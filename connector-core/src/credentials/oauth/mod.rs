@@ -15,6 +15,8 @@
 mod cache;
 mod client_credentials;
 mod endpoint;
+#[cfg(feature = "jwt")]
+mod jwt_bearer;
 mod password;
 mod refresh_token;
 
@@ -27,6 +29,8 @@ use secrecy::SecretString;
 
 pub use client_credentials::ClientCredentials;
 pub(crate) use endpoint::{Endpoint, Transport, parse_endpoint_url};
+#[cfg(feature = "jwt")]
+pub use jwt_bearer::JwtBearer;
 pub use password::PasswordGrant;
 pub use refresh_token::RefreshToken;
 
