@@ -227,8 +227,10 @@ impl SourceMetrics {
 ///
 /// ```
 /// use connector_core::SourceMetrics;
-/// let rest = SourceMetrics { requests: 3, ..SourceMetrics::default() };
-/// let graphql = SourceMetrics { requests: 2, ..SourceMetrics::default() };
+/// let mut rest = SourceMetrics::default();
+/// rest.requests = 3;
+/// let mut graphql = SourceMetrics::default();
+/// graphql.requests = 2;
 /// assert_eq!((rest + graphql).requests, 5);
 /// ```
 impl std::ops::Add for SourceMetrics {
