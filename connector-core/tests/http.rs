@@ -1051,7 +1051,7 @@ async fn a_conditional_get_takes_304_as_an_answer() {
     let server = MockServer::start().await;
     Mock::given(path("/page"))
         .and(header("If-None-Match", "\"v1\""))
-        .and(header("If-Modified-Since", "Tue, 01 Dec 2026 00:00:00 GMT"))
+        .and(header_exists("If-Modified-Since"))
         .respond_with(ResponseTemplate::new(304))
         .mount(&server)
         .await;

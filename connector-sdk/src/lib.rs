@@ -47,6 +47,8 @@ pub use connector_s3 as s3;
 pub use connector_servicenow as servicenow;
 #[cfg(feature = "sharepoint")]
 pub use connector_sharepoint as sharepoint;
+#[cfg(feature = "web")]
+pub use connector_web as web;
 
 /// The connector kinds this build knows, by the features compiled in.
 pub const KINDS: &[&str] = &[
@@ -64,6 +66,8 @@ pub const KINDS: &[&str] = &[
     "s3",
     #[cfg(feature = "github")]
     "github",
+    #[cfg(feature = "web")]
+    "web",
 ];
 
 /// Build the connector of `kind` from its configuration. Errors name the
@@ -95,6 +99,10 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
         #[cfg(feature = "github")]
         "github" => Ok(Box::new(connector_github::GitHubConnector::new(parse(
             "github", config,
+        )?)?)),
+        #[cfg(feature = "web")]
+        "web" => Ok(Box::new(connector_web::WebConnector::new(parse(
+            "web", config,
         )?)?)),
         _ => Err(Error::config(format!(
             "unknown connector kind {kind:?}; this build knows: {}",
@@ -144,7 +152,7 @@ mod tests {
         let err = error("gopher", Value::Null);
         assert!(
             err.contains(
-                "this build knows: fs, jira, confluence, sharepoint, servicenow, s3, github"
+                "this build knows: fs, jira, confluence, sharepoint, servicenow, s3, github, web"
             ),
             "{err}"
         );

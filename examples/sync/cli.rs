@@ -55,6 +55,9 @@ pub enum Source {
     /// (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY = the key file's path,
     /// GITHUB_INSTALLATION_ID).
     Github(GitHubArgs),
+    /// A website: a polite crawl from start URLs and sitemaps (robots.txt
+    /// obeyed, per-host rate and concurrency); no credentials.
+    Web(WebArgs),
     /// Any connector this build knows, from a JSON or TOML file holding
     /// `kind` and the connector's configuration; a string `${NAME}` in it
     /// is read from the environment variable NAME (keep secrets there).
@@ -72,6 +75,7 @@ impl Source {
             Source::Config(a) => &a.common,
             Source::Servicenow(a) => &a.common,
             Source::Github(a) => &a.common,
+            Source::Web(a) => &a.common,
         }
     }
 }
@@ -380,6 +384,45 @@ pub struct GitHubArgs {
     /// Leave out the repositories' documentation files.
     #[arg(long)]
     pub no_files: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `web`: a website crawl.
+#[derive(Debug, Args)]
+pub struct WebArgs {
+    /// Start URL; its host is in scope (repeatable).
+    #[arg(long = "url", value_name = "URL")]
+    pub urls: Vec<String>,
+
+    /// Sitemap (XML, index or .xml.gz) whose URLs are start URLs too (repeatable).
+    #[arg(long = "sitemap", value_name = "URL")]
+    pub sitemaps: Vec<String>,
+
+    /// Pages fetched at most per crawl (default 100000).
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u64>,
+
+    /// Links followed at most from a start URL (default 20).
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
+
+    /// Only paths starting with this prefix (repeatable).
+    #[arg(long = "path-prefix", value_name = "PATH")]
+    pub path_prefixes: Vec<String>,
+
+    /// Skip URLs whose path matches this glob (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Requests in flight per host (default 2).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// A URL or address site owners can reach you at, sent in the User-Agent.
+    #[arg(long, value_name = "URL")]
+    pub contact: Option<String>,
 
     #[command(flatten)]
     pub common: CommonArgs,
