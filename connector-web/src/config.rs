@@ -112,9 +112,20 @@ fn yes() -> bool {
     true
 }
 fn default_strip_query() -> Vec<String> {
-    ["utm_*", "fbclid", "gclid", "msclkid", "mc_eid", "sessionid", "session_id", "jsessionid", "phpsessid", "sid"]
-        .map(String::from)
-        .to_vec()
+    [
+        "utm_*",
+        "fbclid",
+        "gclid",
+        "msclkid",
+        "mc_eid",
+        "sessionid",
+        "session_id",
+        "jsessionid",
+        "phpsessid",
+        "sid",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 fn default_max_pages() -> u64 {
     100_000
@@ -228,21 +239,31 @@ impl WebConfig {
         }
         let parse = |field: &str, raw: &String| -> Result<Url> {
             let url = Url::parse(raw.trim()).map_err(|e| {
-                Error::config(format!("{field}: {raw:?} is not a URL ({e}); write it as https://host/path"))
+                Error::config(format!(
+                    "{field}: {raw:?} is not a URL ({e}); write it as https://host/path"
+                ))
             })?;
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err(Error::config(format!("{field}: {raw:?} is not an http(s) URL")));
+                return Err(Error::config(format!(
+                    "{field}: {raw:?} is not an http(s) URL"
+                )));
             }
             Ok(url)
         };
-        let urls = self.urls.iter().map(|u| parse("urls", u)).collect::<Result<Vec<_>>>()?;
+        let urls = self
+            .urls
+            .iter()
+            .map(|u| parse("urls", u))
+            .collect::<Result<Vec<_>>>()?;
         let sitemaps = self
             .sitemaps
             .iter()
             .map(|u| parse("sitemaps", u))
             .collect::<Result<Vec<_>>>()?;
         if self.user_agent.trim().is_empty() || self.user_agent.contains(char::is_whitespace) {
-            return Err(Error::config("user_agent: one product token without spaces, e.g. acme-docs-crawler"));
+            return Err(Error::config(
+                "user_agent: one product token without spaces, e.g. acme-docs-crawler",
+            ));
         }
         if self.max_pages == 0 {
             return Err(Error::config("max_pages: at least 1"));

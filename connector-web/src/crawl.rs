@@ -3,12 +3,14 @@
 //! checkpoint after it is exact; then the confirmation pass over the pages
 //! the last crawl kept and this one did not.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use connector_core::{Checkpoint, Document, DocumentFailure, Error, Item, MetadataValue, Result, Section};
+use connector_core::{
+    Checkpoint, Document, DocumentFailure, Error, Item, MetadataValue, Result, Section,
+};
 use futures::future::BoxFuture;
 use futures::stream::{FuturesOrdered, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -19,7 +21,9 @@ use crate::fetch::{Fetched, Host, Validators, fetch, text_fingerprint};
 use crate::html::PageContent;
 use crate::scope::{Normalizer, Scope, authority};
 use crate::sitemap;
-use crate::store::{CrawlStore, Entry, EntryKind, PageRecord, Position, PreviousPages, fingerprint};
+use crate::store::{
+    CrawlStore, Entry, EntryKind, PageRecord, Position, PreviousPages, fingerprint,
+};
 
 /// Links kept per page record.
 const MAX_LINKS_PER_RECORD: usize = 2000;
@@ -58,6 +62,9 @@ pub(crate) struct WebCheckpoint {
     /// Whether `max_pages` cut the crawl short.
     #[serde(default)]
     truncated: bool,
+    /// Traps reported so far (each once per crawl).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    traps: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,9 +99,13 @@ struct Finished {
 struct Traps {
     variants: HashMap<u64, u32>,
     shapes: HashMap<u64, u32>,
-    reported: HashSet<u64>,
-    depth_reported: bool,
 }
+
+/// Trap reports kept in the checkpoint at most; further traps are still
+/// bounded, only no longer reported.
+const MAX_TRAP_REPORTS: usize = 1000;
+/// The key of the "deeper than max_depth" report.
+const DEPTH_TRAP: u64 = 2;
 
 fn shape(url: &Url) -> String {
     let mut out = String::with_capacity(url.path().len());
@@ -114,41 +125,53 @@ fn shape(url: &Url) -> String {
 }
 
 impl Traps {
-    /// Why `url` is not queued, when it is a trap; the reason only the first time.
-    fn check(&mut self, config: &WebConfig, url: &Url) -> std::result::Result<(), Option<String>> {
+    /// Count a URL queued from a link (rebuilding the counts on resume).
+    fn count(&mut self, url: &Url) {
+        if url.query().is_some() {
+            *self
+                .variants
+                .entry(fingerprint(&format!("{}{}", authority(url), url.path())))
+                .or_default() += 1;
+        }
+        *self.shapes.entry(fingerprint(&shape(url))).or_default() += 1;
+    }
+
+    /// Why `url` is not queued, when it is a trap: the report's key and reason.
+    fn check(&mut self, config: &WebConfig, url: &Url) -> std::result::Result<(), (u64, String)> {
         if url.as_str().len() > config.max_url_len {
-            return Err(self.once(0, format!(
-                "trap: URLs longer than {} bytes are not fetched",
-                config.max_url_len
-            )));
+            return Err((
+                0,
+                format!(
+                    "trap: URLs longer than {} bytes are not fetched",
+                    config.max_url_len
+                ),
+            ));
         }
         if url.query().is_some() {
             let key = fingerprint(&format!("{}{}", authority(url), url.path()));
-            let n = self.variants.entry(key).or_default();
-            *n += 1;
-            if *n > config.max_query_variants {
-                return Err(self.once(key, format!(
-                    "trap: more than {} query variants of {} (ever-changing query strings); further ones are not fetched",
-                    config.max_query_variants,
-                    url.path()
-                )));
+            if self.variants.get(&key).copied().unwrap_or(0) >= config.max_query_variants {
+                return Err((
+                    key,
+                    format!(
+                        "trap: more than {} query variants of {} (ever-changing query strings); further ones are not fetched",
+                        config.max_query_variants,
+                        url.path()
+                    ),
+                ));
             }
         }
         let shape = shape(url);
         let key = fingerprint(&shape);
-        let n = self.shapes.entry(key).or_default();
-        *n += 1;
-        if *n > config.max_pattern_pages {
-            return Err(self.once(key ^ 1, format!(
-                "trap: more than {} URLs shaped {shape} (a calendar or numbered archive); further ones are not fetched",
-                config.max_pattern_pages
-            )));
+        if self.shapes.get(&key).copied().unwrap_or(0) >= config.max_pattern_pages {
+            return Err((
+                key ^ 1,
+                format!(
+                    "trap: more than {} URLs shaped {shape} (a calendar or numbered archive); further ones are not fetched",
+                    config.max_pattern_pages
+                ),
+            ));
         }
         Ok(())
-    }
-
-    fn once(&mut self, key: u64, reason: String) -> Option<String> {
-        self.reported.insert(key).then_some(reason)
     }
 }
 
@@ -164,6 +187,8 @@ pub(crate) struct Crawl {
     traps: Traps,
     /// Where the confirmation pass schedules next (ahead of `cp.confirm`).
     confirm_cursor: Option<u64>,
+    /// Page requests scheduled and not finished.
+    pages_in_flight: u64,
     finished: bool,
 }
 
@@ -175,12 +200,26 @@ impl Crawl {
     /// Start a crawl or resume one from its checkpoint.
     pub async fn start(shared: Arc<Shared>, from: Option<Checkpoint>) -> Result<Self> {
         std::fs::create_dir_all(&shared.state_dir).map_err(|e| {
-            Error::io(format!("state_dir: cannot create {}", shared.state_dir.display()), e)
+            Error::io(
+                format!("state_dir: cannot create {}", shared.state_dir.display()),
+                e,
+            )
         })?;
         let from: Option<WebCheckpoint> = from.map(|c| c.decode()).transpose()?;
+        let mut traps = Traps::default();
         let (cp, store, fresh) = match from {
-            Some(cp) if cp.phase != Phase::Done && crawl_dir(&shared.state_dir, &cp.crawl).is_dir() => {
-                let store = CrawlStore::open(&crawl_dir(&shared.state_dir, &cp.crawl), Some(cp.at))?;
+            Some(cp)
+                if cp.phase != Phase::Done && crawl_dir(&shared.state_dir, &cp.crawl).is_dir() =>
+            {
+                let store =
+                    CrawlStore::open(&crawl_dir(&shared.state_dir, &cp.crawl), Some(cp.at), |e| {
+                        if e.kind == EntryKind::Page
+                            && e.depth > 0
+                            && let Ok(url) = Url::parse(&e.url)
+                        {
+                            traps.count(&url);
+                        }
+                    })?;
                 (cp, store, false)
             }
             other => {
@@ -194,7 +233,7 @@ impl Crawl {
                     Utc::now().timestamp_nanos_opt().unwrap_or_default()
                 );
                 remove_old_crawls(&shared.state_dir, &[Some(&name), previous.as_ref()]);
-                let store = CrawlStore::open(&crawl_dir(&shared.state_dir, &name), None)?;
+                let store = CrawlStore::open(&crawl_dir(&shared.state_dir, &name), None, |_| {})?;
                 let cp = WebCheckpoint {
                     crawl: name,
                     previous,
@@ -203,11 +242,13 @@ impl Crawl {
                         read: 0,
                         frontier: 0,
                         pages: 0,
+                        failures: 0,
                     },
                     confirm: 0,
                     fetched: 0,
                     sitemaps: 0,
                     truncated: false,
+                    traps: Vec::new(),
                 };
                 (cp, store, true)
             }
@@ -216,6 +257,10 @@ impl Crawl {
             Some(name) => PreviousPages::open(&crawl_dir(&shared.state_dir, name))?,
             None => None,
         };
+        let mut store = store;
+        if let Some(name) = &cp.previous {
+            store.known_failures(&crawl_dir(&shared.state_dir, name))?;
+        }
         let mut crawl = Self {
             shared,
             store,
@@ -224,8 +269,9 @@ impl Crawl {
             hosts: HashMap::new(),
             in_flight: FuturesOrdered::new(),
             out: VecDeque::new(),
-            traps: Traps::default(),
+            traps,
             confirm_cursor: None,
+            pages_in_flight: 0,
             finished: false,
         };
         if fresh {
@@ -263,7 +309,10 @@ impl Crawl {
     }
 
     fn push_sitemap(&mut self, raw: &str) -> Result<()> {
-        let Some(url) = Url::parse(raw.trim()).ok().and_then(|u| self.shared.normalizer.normalize(&u)) else {
+        let Some(url) = Url::parse(raw.trim())
+            .ok()
+            .and_then(|u| self.shared.normalizer.normalize(&u))
+        else {
             return Ok(());
         };
         if self.shared.scope.host_in(&url) {
@@ -301,13 +350,21 @@ impl Crawl {
 
     fn checkpoint(&mut self, done: u64) -> Result<()> {
         self.cp.at = self.store.position(done)?;
-        self.out.push_back(Ok(Item::Checkpoint(Checkpoint::new(&self.cp)?)));
+        self.out
+            .push_back(Ok(Item::Checkpoint(Checkpoint::new(&self.cp)?)));
         Ok(())
     }
 
+    /// Report a failure, unless the last crawl reported the same one.
     fn fail(&mut self, id: &str, reason: impl Into<String>) {
-        self.out
-            .push_back(Ok(Item::Failure(DocumentFailure::new(id, reason))));
+        let reason = reason.into();
+        match self.store.failed(id, &reason) {
+            Ok(true) => self
+                .out
+                .push_back(Ok(Item::Failure(DocumentFailure::new(id, reason)))),
+            Ok(false) => tracing::debug!(id, reason, "failed as in the last crawl"),
+            Err(e) => self.out.push_back(Err(e)),
+        }
     }
 
     fn max_in_flight(&self) -> usize {
@@ -420,33 +477,46 @@ impl Crawl {
             return Ok(None);
         };
         let Ok(url) = Url::parse(&entry.url) else {
-            return Ok(Some(Self::ready(entry, done, false, Fetched::Skipped(String::new()))));
+            return Ok(Some(Self::ready(
+                entry,
+                done,
+                false,
+                Fetched::Skipped(String::new()),
+            )));
         };
         let config = self.shared.config.clone();
-        if entry.kind == EntryKind::Page && self.cp.fetched >= config.max_pages {
-            let reason = if self.cp.truncated {
-                String::new()
-            } else {
-                self.cp.truncated = true;
-                format!(
-                    "max_pages ({}) reached: this and further queued URLs are not fetched",
-                    config.max_pages
-                )
-            };
-            return Ok(Some(Self::ready(entry, done, false, Fetched::Skipped(reason))));
+        if entry.kind == EntryKind::Page
+            && self.cp.fetched + self.pages_in_flight >= config.max_pages
+        {
+            return Ok(Some(Self::ready(entry, done, false, Fetched::OverBudget)));
         }
         if entry.kind == EntryKind::Sitemap {
             if self.cp.sitemaps >= MAX_SITEMAPS {
-                return Ok(Some(Self::ready(entry, done, false, Fetched::Skipped(String::new()))));
+                return Ok(Some(Self::ready(
+                    entry,
+                    done,
+                    false,
+                    Fetched::Skipped(String::new()),
+                )));
             }
             self.cp.sitemaps += 1;
         }
         let Some(host) = self.host(&url).await? else {
-            return Ok(Some(Self::ready(entry, done, false, Fetched::Skipped(String::new()))));
+            return Ok(Some(Self::ready(
+                entry,
+                done,
+                false,
+                Fetched::Skipped(String::new()),
+            )));
         };
         if entry.kind == EntryKind::Page && !host.allowed(&url) {
             tracing::debug!(url = %url, "disallowed by robots.txt");
-            return Ok(Some(Self::ready(entry, done, false, Fetched::Skipped(String::new()))));
+            return Ok(Some(Self::ready(
+                entry,
+                done,
+                false,
+                Fetched::Skipped(String::new()),
+            )));
         }
         let previous = match (&mut self.previous, entry.kind) {
             (Some(prev), EntryKind::Page) => prev.get(&entry.url)?,
@@ -457,10 +527,15 @@ impl Crawl {
             && lastmod <= prev.fetched
         {
             let prev = prev.clone();
-            return Ok(Some(Self::ready(entry, done, false, Fetched::NotModified(prev))));
+            return Ok(Some(Self::ready(
+                entry,
+                done,
+                false,
+                Fetched::NotModified(prev),
+            )));
         }
         if entry.kind == EntryKind::Page {
-            self.cp.fetched += 1;
+            self.pages_in_flight += 1;
         }
         let future = fetch(
             host.clone(),
@@ -500,9 +575,12 @@ impl Crawl {
                 url: record.url.clone(),
             };
             let url = Url::parse(&record.url).ok();
-            let host = url
-                .as_ref()
-                .and_then(|u| self.hosts.get(&u.origin().ascii_serialization()).cloned().flatten());
+            let host = url.as_ref().and_then(|u| {
+                self.hosts
+                    .get(&u.origin().ascii_serialization())
+                    .cloned()
+                    .flatten()
+            });
             let (Some(url), Some(host)) = (url, host) else {
                 // Its host was not crawled this time: out of scope now.
                 return Ok(Some(Self::ready(entry, next, true, Fetched::Gone(0))));
@@ -537,15 +615,33 @@ impl Crawl {
             host,
             fetched,
         } = done;
+        if !confirm && entry.kind == EntryKind::Page && host.is_some() {
+            self.pages_in_flight = self.pages_in_flight.saturating_sub(1);
+            self.cp.fetched += 1;
+        }
         let kept = match fetched {
             Fetched::Fatal(e) => return Err(e),
+            Fetched::OverBudget => {
+                if !self.cp.truncated {
+                    self.cp.truncated = true;
+                    let reason = format!(
+                        "max_pages ({}) reached: this and further queued URLs are not fetched",
+                        self.shared.config.max_pages
+                    );
+                    self.fail(&entry.url, reason);
+                }
+                false
+            }
             Fetched::Sitemap { body } => {
                 self.read_sitemap(&entry, &body)?;
                 false
             }
             Fetched::NotModified(record) => {
                 if !confirm {
-                    self.queue_links(&entry, record.links.iter().filter_map(|l| Url::parse(l).ok()))?;
+                    self.queue_links(
+                        &entry,
+                        record.links.iter().filter_map(|l| Url::parse(l).ok()),
+                    )?;
                 }
                 self.store.keep(&PageRecord {
                     fetched: Utc::now(),
@@ -557,7 +653,10 @@ impl Crawl {
                 if !confirm && self.previous_has(&entry.url) {
                     // The confirmation pass decides.
                 } else if !confirm {
-                    self.fail(&entry.url, format!("HTTP {status}: a broken link; not kept"));
+                    self.fail(
+                        &entry.url,
+                        format!("HTTP {status}: a broken link; not kept"),
+                    );
                 }
                 false
             }
@@ -577,7 +676,14 @@ impl Crawl {
                 final_url,
                 validators,
                 content,
-            } => self.finish_html(&entry, confirm, host.as_deref(), final_url, validators, *content)?,
+            } => self.finish_html(
+                &entry,
+                confirm,
+                host.as_deref(),
+                final_url,
+                validators,
+                *content,
+            )?,
             Fetched::Text {
                 final_url,
                 validators,
@@ -587,7 +693,10 @@ impl Crawl {
                     text,
                     ..PageContent::default()
                 };
-                content.title = final_url.path_segments().and_then(|mut s| s.next_back()).map(str::to_owned);
+                content.title = final_url
+                    .path_segments()
+                    .and_then(|mut s| s.next_back())
+                    .map(str::to_owned);
                 self.finish_html(&entry, confirm, None, final_url, validators, content)?
             }
             Fetched::File {
@@ -606,6 +715,14 @@ impl Crawl {
             return self.checkpoint(at);
         }
         self.checkpoint(done)
+    }
+
+    fn report_trap(&mut self, id: &str, key: u64, reason: String) {
+        if self.cp.traps.contains(&key) || self.cp.traps.len() >= MAX_TRAP_REPORTS {
+            return;
+        }
+        self.cp.traps.push(key);
+        self.fail(id, reason);
     }
 
     fn previous_has(&mut self, url: &str) -> bool {
@@ -631,7 +748,10 @@ impl Crawl {
         };
         let mut refused = 0u64;
         for page in map.pages {
-            let Some(url) = Url::parse(&page.loc).ok().and_then(|u| self.shared.normalizer.normalize(&u)) else {
+            let Some(url) = Url::parse(&page.loc)
+                .ok()
+                .and_then(|u| self.shared.normalizer.normalize(&u))
+            else {
                 refused += 1;
                 continue;
             };
@@ -656,7 +776,11 @@ impl Crawl {
     }
 
     /// Queue `links` found on `entry`'s page; the in-scope ones, normalised.
-    fn queue_links(&mut self, entry: &Entry, links: impl Iterator<Item = Url>) -> Result<Vec<String>> {
+    fn queue_links(
+        &mut self,
+        entry: &Entry,
+        links: impl Iterator<Item = Url>,
+    ) -> Result<Vec<String>> {
         let config = self.shared.config.clone();
         let mut kept = Vec::new();
         let follow = config.follow_links;
@@ -676,35 +800,39 @@ impl Crawl {
                 continue;
             }
             if deeper > config.max_depth {
-                if !self.traps.depth_reported {
-                    self.traps.depth_reported = true;
-                    self.fail(
-                        &raw,
-                        format!("trap: links deeper than max_depth ({}) are not followed", config.max_depth),
-                    );
-                }
+                let reason = format!(
+                    "trap: links deeper than max_depth ({}) are not followed",
+                    config.max_depth
+                );
+                self.report_trap(&raw, DEPTH_TRAP, reason);
                 continue;
             }
-            if let Err(reason) = self.traps.check(&config, &url) {
-                if let Some(reason) = reason {
-                    self.fail(&raw, reason);
-                }
+            if let Err((key, reason)) = self.traps.check(&config, &url) {
+                self.report_trap(&raw, key, reason);
                 continue;
             }
-            self.store.push(&Entry {
+            if self.store.push(&Entry {
                 kind: EntryKind::Page,
                 depth: deeper,
                 lastmod: None,
                 url: raw,
-            })?;
+            })? {
+                self.traps.count(&url);
+            }
         }
         Ok(kept)
     }
 
-    /// The id a page is kept under: its URL after redirects, or its
-    /// in-scope canonical; `None` when that page was kept already.
-    fn page_id(&mut self, entry: &Entry, final_url: &Url, canonical: Option<&Url>) -> Option<String> {
-        let mut id = self
+    /// The id a page is kept under: its URL after redirects; `None` when
+    /// that page is fetched on its own (queued already, or its in-scope
+    /// canonical, queued now) or was kept already.
+    fn page_id(
+        &mut self,
+        entry: &Entry,
+        final_url: &Url,
+        canonical: Option<&Url>,
+    ) -> Result<Option<String>> {
+        let id = self
             .shared
             .normalizer
             .normalize(final_url)
@@ -712,16 +840,29 @@ impl Crawl {
             .unwrap_or_else(|| entry.url.clone());
         if let Some(c) = canonical.and_then(|c| self.shared.normalizer.normalize(c))
             && self.shared.scope.refuses(&c).is_none()
+            && String::from(c.clone()) != id
         {
-            id = c.into();
+            // The canonical page stands for this one: fetch it instead.
+            self.store.push(&Entry {
+                kind: EntryKind::Page,
+                depth: entry.depth,
+                lastmod: None,
+                url: c.into(),
+            })?;
+            return Ok(None);
         }
         if self.store.kept(&id) {
-            return None;
+            return Ok(None);
         }
         if id != entry.url {
+            // Redirected: to a page queued on its own, or to one only this
+            // redirect reaches.
+            if self.store.seen(&id) {
+                return Ok(None);
+            }
             self.store.mark_seen(&id);
         }
-        Some(id)
+        Ok(Some(id))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -739,7 +880,7 @@ impl Crawl {
         } else {
             self.queue_links(entry, content.links.iter().cloned())?
         };
-        let Some(id) = self.page_id(entry, &final_url, content.canonical.as_ref()) else {
+        let Some(id) = self.page_id(entry, &final_url, content.canonical.as_ref())? else {
             tracing::debug!(url = %entry.url, "a duplicate of a page kept already");
             return Ok(confirm);
         };
@@ -754,14 +895,22 @@ impl Crawl {
             return Ok(false);
         }
         if content.text.trim().is_empty() {
-            self.fail(&id, "the page has no main text (JavaScript rendering is not done); not kept");
+            self.fail(
+                &id,
+                "the page has no main text (JavaScript rendering is not done); not kept",
+            );
             return Ok(false);
         }
-        let mut doc = Document::new("web", &id, content.title.clone().unwrap_or_else(|| id.clone()));
+        let mut doc = Document::new(
+            "web",
+            &id,
+            content.title.clone().unwrap_or_else(|| id.clone()),
+        );
         doc.url = Some(id.clone());
         doc.updated_at = updated_at(&validators, entry.lastmod);
         doc.hierarchy = hierarchy(&final_url);
-        doc.sections.push(Section::with_link(content.text, id.clone()));
+        doc.sections
+            .push(Section::with_link(content.text, id.clone()));
         let meta = &mut doc.metadata;
         if let Some(d) = content.description.filter(|d| !d.is_empty()) {
             meta.insert("description".into(), d.into());
@@ -770,7 +919,10 @@ impl Crawl {
             meta.insert("language".into(), l.into());
         }
         if !validators.content_type.is_empty() {
-            meta.insert("content_type".into(), validators.content_type.clone().into());
+            meta.insert(
+                "content_type".into(),
+                validators.content_type.clone().into(),
+            );
         }
         if let Some(lm) = &validators.last_modified {
             meta.insert("last_modified".into(), lm.clone().into());
@@ -795,7 +947,7 @@ impl Crawl {
         mime: &str,
         body: &[u8],
     ) -> Result<bool> {
-        let Some(id) = self.page_id(entry, &final_url, None) else {
+        let Some(id) = self.page_id(entry, &final_url, None)? else {
             return Ok(false);
         };
         let name = final_url
@@ -808,7 +960,8 @@ impl Crawl {
         doc.url = Some(id.clone());
         doc.updated_at = updated_at(&validators, entry.lastmod);
         doc.hierarchy = hierarchy(&final_url);
-        doc.metadata.insert("content_type".into(), mime.to_owned().into());
+        doc.metadata
+            .insert("content_type".into(), mime.to_owned().into());
         if let Err(reason) = extract_into(&mut doc, body, &name, mime) {
             self.fail(&id, reason);
             return Ok(false);
@@ -826,7 +979,12 @@ impl Crawl {
 }
 
 /// The file's text into `doc`, through the extraction crate.
-fn extract_into(doc: &mut Document, bytes: &[u8], name: &str, mime: &str) -> std::result::Result<(), String> {
+fn extract_into(
+    doc: &mut Document,
+    bytes: &[u8],
+    name: &str,
+    mime: &str,
+) -> std::result::Result<(), String> {
     #[cfg(feature = "extract")]
     {
         let extracted = connector_extract::Extractor::default()
@@ -858,7 +1016,12 @@ fn hierarchy(url: &Url) -> Vec<String> {
     if let Some(segments) = url.path_segments() {
         let segments: Vec<&str> = segments.collect();
         if segments.len() > 1 {
-            out.extend(segments[..segments.len() - 1].iter().filter(|s| !s.is_empty()).map(|s| (*s).to_owned()));
+            out.extend(
+                segments[..segments.len() - 1]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| (*s).to_owned()),
+            );
         }
     }
     out

@@ -66,7 +66,9 @@ impl Host {
                 Err(_) => Robots::All,
             },
             // No robots.txt (4xx): everything allowed.
-            Err(e) if matches!(e.status(), Some(400..=499)) && e.status() != Some(429) => Robots::All,
+            Err(e) if matches!(e.status(), Some(400..=499)) && e.status() != Some(429) => {
+                Robots::All
+            }
             // Unreachable or failing: nothing, as the robots.txt standard (RFC 9309) says.
             Err(e) if e.ends_stream() => return Err(e),
             Err(e) => {
@@ -90,7 +92,10 @@ impl Host {
         } else {
             probe
         };
-        let permits = config.options.concurrency_or(DEFAULT_CONCURRENCY_PER_HOST).max(1);
+        let permits = config
+            .options
+            .concurrency_or(DEFAULT_CONCURRENCY_PER_HOST)
+            .max(1);
         let mut host = Self {
             client,
             robots,
@@ -122,8 +127,16 @@ impl Host {
         if !self.allowed(&probe) {
             return None;
         }
-        let answer = self.client.get(probe.as_str()).redirects(config.max_redirects, |_| true).send().await.ok()?;
-        let html = answer.header("content-type").is_some_and(|c| c.contains("html"));
+        let answer = self
+            .client
+            .get(probe.as_str())
+            .redirects(config.max_redirects, |_| true)
+            .send()
+            .await
+            .ok()?;
+        let html = answer
+            .header("content-type")
+            .is_some_and(|c| c.contains("html"));
         let body = answer.bytes_capped(config.max_page_bytes).await.ok()?;
         if !html {
             return None;
@@ -169,6 +182,8 @@ pub(crate) enum Fetched {
     Gone(u16),
     /// Not fetched or not kept, and why.
     Skipped(String),
+    /// Not fetched: `max_pages` reached.
+    OverBudget,
     /// An error that ends the crawl (credentials, throttling without end, cancellation).
     Fatal(Error),
 }
@@ -239,7 +254,12 @@ pub(crate) async fn fetch(
         Err(_) => return Fetched::Skipped("the crawl is shutting down".into()),
     };
     let timeout = config.page_timeout();
-    match tokio::time::timeout(timeout, fetch_inner(&host, &config, scope, &url, kind, previous)).await {
+    match tokio::time::timeout(
+        timeout,
+        fetch_inner(&host, &config, scope, &url, kind, previous),
+    )
+    .await
+    {
         Ok(Ok(fetched)) => fetched,
         Ok(Err(e)) => match e.status() {
             Some(s @ (404 | 410)) => Fetched::Gone(s),
@@ -301,16 +321,23 @@ async fn fetch_inner(
         return Ok(Fetched::Skipped(format!(
             "content type {:?} is not indexed (HTML, text{} only)",
             if mime.is_empty() { "none" } else { &mime },
-            if cfg!(feature = "extract") && config.extract { ", PDF and office files" } else { "" }
+            if cfg!(feature = "extract") && config.extract {
+                ", PDF and office files"
+            } else {
+                ""
+            }
         )));
     };
-    let body = answer.bytes_capped(config.max_page_bytes).await.map_err(|e| {
-        if e.kind() == ErrorKind::Http {
-            Error::new(ErrorKind::Http, format!("page too large: {}", e.message()))
-        } else {
-            e
-        }
-    })?;
+    let body = answer
+        .bytes_capped(config.max_page_bytes)
+        .await
+        .map_err(|e| {
+            if e.kind() == ErrorKind::Http {
+                Error::new(ErrorKind::Http, format!("page too large: {}", e.message()))
+            } else {
+                e
+            }
+        })?;
     Ok(match how {
         "html" => {
             let page_url = final_url.clone();
@@ -342,7 +369,10 @@ mod tests {
     #[test]
     fn charset_from_header_then_meta() {
         let latin1 = b"caf\xe9";
-        assert_eq!(decode(latin1, Some("text/html; charset=ISO-8859-1")), "café");
+        assert_eq!(
+            decode(latin1, Some("text/html; charset=ISO-8859-1")),
+            "café"
+        );
         let meta = b"<meta charset=\"windows-1252\"><p>caf\xe9</p>";
         assert!(decode(meta, Some("text/html")).contains("café"));
         assert_eq!(decode("café".as_bytes(), None), "café");

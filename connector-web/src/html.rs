@@ -103,9 +103,10 @@ pub(crate) fn read_page(html: &str, url: &Url) -> PageContent {
                 }
             }
             "link" if page.canonical.is_none() => {
-                let canonical = e
-                    .attr("rel")
-                    .is_some_and(|r| r.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("canonical")));
+                let canonical = e.attr("rel").is_some_and(|r| {
+                    r.split_ascii_whitespace()
+                        .any(|t| t.eq_ignore_ascii_case("canonical"))
+                });
                 if canonical {
                     page.canonical = e.attr("href").and_then(|h| join(&base, h));
                 }
@@ -151,7 +152,11 @@ pub fn main_text(html: &str) -> String {
 
 fn main_text_of(doc: &Html) -> String {
     let (root, explicit) = choose_root(doc);
-    let stats = if explicit { HashMap::new() } else { link_stats(root) };
+    let stats = if explicit {
+        HashMap::new()
+    } else {
+        link_stats(root)
+    };
     write_text(root, explicit, &stats)
 }
 
@@ -271,7 +276,13 @@ fn boilerplate_word(token: &str) -> bool {
     ) {
         return true;
     }
-    if t.starts_with("toc-") || t.starts_with("toc_") || t.starts_with("menu-") || t.starts_with("menu_") || t.ends_with("-menu") || t.ends_with("-toc") {
+    if t.starts_with("toc-")
+        || t.starts_with("toc_")
+        || t.starts_with("menu-")
+        || t.starts_with("menu_")
+        || t.ends_with("-menu")
+        || t.ends_with("-toc")
+    {
         return true;
     }
     BOILERPLATE_WORDS.iter().any(|w| t.contains(w))
@@ -298,7 +309,13 @@ fn skipped(el: &scraper::node::Element, explicit: bool) -> bool {
     if let Some(role) = el.attr("role")
         && matches!(
             role.trim(),
-            "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "dialog" | "alertdialog"
+            "navigation"
+                | "banner"
+                | "contentinfo"
+                | "complementary"
+                | "search"
+                | "dialog"
+                | "alertdialog"
         )
     {
         return true;
@@ -324,7 +341,11 @@ fn link_heavy(stats: &HashMap<NodeId, (usize, usize)>, id: NodeId, name: &str) -
 /// classes of the `pre` or its `code`.
 fn code_language(pre: ElementRef<'_>) -> Option<String> {
     let mut classes: Vec<&str> = pre.value().classes().collect();
-    if let Some(code) = pre.children().filter_map(ElementRef::wrap).find(|c| c.value().name() == "code") {
+    if let Some(code) = pre
+        .children()
+        .filter_map(ElementRef::wrap)
+        .find(|c| c.value().name() == "code")
+    {
         classes.extend(code.value().classes());
     }
     if let Some(parent) = pre.parent().and_then(ElementRef::wrap) {
@@ -340,7 +361,11 @@ fn code_language(pre: ElementRef<'_>) -> Option<String> {
 }
 
 /// Write the text under `root`, skipping boilerplate.
-fn write_text(root: ElementRef<'_>, explicit: bool, stats: &HashMap<NodeId, (usize, usize)>) -> String {
+fn write_text(
+    root: ElementRef<'_>,
+    explicit: bool,
+    stats: &HashMap<NodeId, (usize, usize)>,
+) -> String {
     use ego_tree::iter::Edge;
     let mut out = RichText::new();
     // Per open element: whether it began a block.
@@ -357,7 +382,10 @@ fn write_text(root: ElementRef<'_>, explicit: bool, stats: &HashMap<NodeId, (usi
                     Node::Text(t) => out.text(&t.text),
                     Node::Element(e) => {
                         let is_root = node.id() == root.id();
-                        if !is_root && (skipped(e, explicit) || (!explicit && link_heavy(stats, node.id(), e.name()))) {
+                        if !is_root
+                            && (skipped(e, explicit)
+                                || (!explicit && link_heavy(stats, node.id(), e.name())))
+                        {
                             skipping = Some(node.id());
                             continue;
                         }
@@ -377,7 +405,10 @@ fn write_text(root: ElementRef<'_>, explicit: bool, stats: &HashMap<NodeId, (usi
                             }),
                             "ol" => Some(Block::List {
                                 ordered: true,
-                                start: e.attr("start").and_then(|s| s.trim().parse().ok()).unwrap_or(1),
+                                start: e
+                                    .attr("start")
+                                    .and_then(|s| s.trim().parse().ok())
+                                    .unwrap_or(1),
                             }),
                             "li" => Some(Block::Item),
                             "blockquote" => Some(Block::Quote),
@@ -454,12 +485,18 @@ mod tests {
         assert_eq!(page.title.as_deref(), Some("Intro — Guide"));
         assert_eq!(page.description.as_deref(), Some("How to start."));
         assert_eq!(page.language.as_deref(), Some("en-GB"));
-        assert_eq!(page.canonical.as_ref().map(Url::as_str), Some("https://docs.example.com/guide/intro"));
+        assert_eq!(
+            page.canonical.as_ref().map(Url::as_str),
+            Some("https://docs.example.com/guide/intro")
+        );
         assert!(page.noindex && !page.nofollow);
         let links: Vec<&str> = page.links.iter().map(Url::as_str).collect();
         assert_eq!(
             links,
-            ["https://docs.example.com/guide/next.html#x", "https://other.example.org/"]
+            [
+                "https://docs.example.com/guide/next.html#x",
+                "https://other.example.org/"
+            ]
         );
         assert_eq!(page.text, "Hello next mail js out");
     }

@@ -130,7 +130,12 @@ pub(crate) fn authority(url: &Url) -> String {
 impl Scope {
     pub fn new(config: &WebConfig, seeds: &[Url]) -> Result<Self> {
         let mut hosts: BTreeSet<String> = seeds.iter().map(authority).collect();
-        hosts.extend(config.allowed_hosts.iter().map(|h| h.trim().to_ascii_lowercase()));
+        hosts.extend(
+            config
+                .allowed_hosts
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase()),
+        );
         let prefixes = config
             .path_prefixes
             .iter()
@@ -170,7 +175,8 @@ impl Scope {
             return Some("another host");
         }
         let path = url.path();
-        if !self.prefixes.is_empty() && !self.prefixes.iter().any(|p| path.starts_with(p.as_str())) {
+        if !self.prefixes.is_empty() && !self.prefixes.iter().any(|p| path.starts_with(p.as_str()))
+        {
             return Some("outside the path prefixes");
         }
         let target = match url.query() {
@@ -192,7 +198,8 @@ mod tests {
     use super::*;
 
     fn n(raw: &str) -> String {
-        let norm = Normalizer::new(&["utm_*".into(), "sessionid".into(), "fbclid".into()]).expect("patterns");
+        let norm = Normalizer::new(&["utm_*".into(), "sessionid".into(), "fbclid".into()])
+            .expect("patterns");
         norm.normalize(&Url::parse(raw).expect("a URL"))
             .map(String::from)
             .unwrap_or_default()
@@ -200,8 +207,14 @@ mod tests {
 
     #[test]
     fn spellings_of_one_page_normalise_alike() {
-        assert_eq!(n("HTTPS://Docs.Example.COM:443/a/./b/../c#frag"), "https://docs.example.com/a/c");
-        assert_eq!(n("http://docs.example.com:80/%7euser/%2fx%3a"), "http://docs.example.com/~user/%2Fx%3A");
+        assert_eq!(
+            n("HTTPS://Docs.Example.COM:443/a/./b/../c#frag"),
+            "https://docs.example.com/a/c"
+        );
+        assert_eq!(
+            n("http://docs.example.com:80/%7euser/%2fx%3a"),
+            "http://docs.example.com/~user/%2Fx%3A"
+        );
         assert_eq!(
             n("https://x.com/p?utm_source=a&id=3&UTM_MEDIUM=b&sessionid=9"),
             "https://x.com/p?id=3"
@@ -227,9 +240,21 @@ mod tests {
         let refuses = |u: &str| scope.refuses(&Url::parse(u).expect("url"));
         assert_eq!(refuses("https://docs.example.com/guide/a"), None);
         assert_eq!(refuses("https://cdn.example.com/files/a.pdf"), None);
-        assert_eq!(refuses("https://www.example.com/guide/a"), Some("another host"));
-        assert_eq!(refuses("https://docs.example.com/blog"), Some("outside the path prefixes"));
-        assert_eq!(refuses("https://docs.example.com/guide/private/x"), Some("matched by `exclude`"));
-        assert_eq!(refuses("https://docs.example.com/guide/a.zip"), Some("matched by `exclude`"));
+        assert_eq!(
+            refuses("https://www.example.com/guide/a"),
+            Some("another host")
+        );
+        assert_eq!(
+            refuses("https://docs.example.com/blog"),
+            Some("outside the path prefixes")
+        );
+        assert_eq!(
+            refuses("https://docs.example.com/guide/private/x"),
+            Some("matched by `exclude`")
+        );
+        assert_eq!(
+            refuses("https://docs.example.com/guide/a.zip"),
+            Some("matched by `exclude`")
+        );
     }
 }

@@ -95,7 +95,9 @@ pub(crate) fn parse(body: &[u8]) -> Result<Sitemap, String> {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 if root.is_none() {
                     if name != "urlset" && name != "sitemapindex" {
-                        return Err(format!("the root element is <{name}>, not <urlset> or <sitemapindex>"));
+                        return Err(format!(
+                            "the root element is <{name}>, not <urlset> or <sitemapindex>"
+                        ));
                     }
                     root = Some(name);
                     continue;

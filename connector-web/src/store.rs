@@ -103,7 +103,10 @@ pub(crate) struct PageRecord {
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::io(format!("web crawl state: cannot {what} {}", path.display()), e)
+    Error::io(
+        format!("web crawl state: cannot {what} {}", path.display()),
+        e,
+    )
 }
 
 /// An append-only file of lines with a length and a flushed length.
@@ -136,7 +139,8 @@ impl Log {
         }
         file.set_len(len).map_err(|e| io("truncate", &path, e))?;
         let mut file = file;
-        file.seek(SeekFrom::End(0)).map_err(|e| io("seek", &path, e))?;
+        file.seek(SeekFrom::End(0))
+            .map_err(|e| io("seek", &path, e))?;
         Ok(Self {
             path,
             writer: BufWriter::with_capacity(64 * 1024, file),
@@ -171,6 +175,10 @@ pub(crate) struct CrawlStore {
     kept: HashSet<u64>,
     /// Page records kept.
     pub kept_count: u64,
+    /// Failures reported this crawl (URL and reason).
+    failures: Log,
+    /// Failures the last crawl reported, not reported again.
+    known_failures: HashSet<u64>,
 }
 
 /// Where a crawl stands, for its checkpoint.
@@ -182,17 +190,21 @@ pub(crate) struct Position {
     pub frontier: u64,
     /// Page records length.
     pub pages: u64,
+    /// Failures file length.
+    #[serde(default)]
+    pub failures: u64,
 }
 
 impl CrawlStore {
     /// Open the crawl in `dir`: new when `at` is `None`, else cut back to
     /// `at` and rebuilt from the files.
-    pub fn open(dir: &Path, at: Option<Position>) -> Result<Self> {
+    pub fn open(dir: &Path, at: Option<Position>, mut each: impl FnMut(&Entry)) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
         let frontier_path = dir.join("frontier");
         let pages_path = dir.join("pages");
         let mut frontier = Log::open(frontier_path.clone(), at.map(|p| p.frontier))?;
         let mut pages = Log::open(pages_path.clone(), at.map(|p| p.pages))?;
+        let failures = Log::open(dir.join("failures"), at.map(|p| p.failures))?;
         frontier.flush()?;
         pages.flush()?;
         let mut seen = HashSet::new();
@@ -202,6 +214,7 @@ impl CrawlStore {
             for_each_line(&frontier_path, |_, line| {
                 if let Some(entry) = Entry::parse(line) {
                     seen.insert(fingerprint(&entry.url));
+                    each(&entry);
                 }
             })?;
             for_each_line(&pages_path, |_, line| {
@@ -225,7 +238,29 @@ impl CrawlStore {
             seen,
             kept,
             kept_count,
+            failures,
+            known_failures: HashSet::new(),
         })
+    }
+
+    /// Load the failures the crawl in `dir` reported.
+    pub fn known_failures(&mut self, dir: &Path) -> Result<()> {
+        let path = dir.join("failures");
+        if path.is_file() {
+            for_each_line(&path, |_, line| {
+                if let Ok(fp) = line.trim().parse::<u64>() {
+                    self.known_failures.insert(fp);
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Record a failure; whether it is new (the last crawl did not report it).
+    pub fn failed(&mut self, id: &str, reason: &str) -> Result<bool> {
+        let fp = fingerprint(&format!("{id}\n{reason}"));
+        self.failures.append(&format!("{fp}\n"))?;
+        Ok(!self.known_failures.contains(&fp))
     }
 
     /// Queue `entry` unless its URL was queued before; whether it was new.
@@ -291,10 +326,12 @@ impl CrawlStore {
     pub fn position(&mut self, done: u64) -> Result<Position> {
         self.frontier.flush()?;
         self.pages.flush()?;
+        self.failures.flush()?;
         Ok(Position {
             read: done,
             frontier: self.frontier.len,
             pages: self.pages.len,
+            failures: self.failures.len,
         })
     }
 }
@@ -307,7 +344,9 @@ fn for_each_line(path: &Path, mut f: impl FnMut(u64, &str)) -> Result<()> {
     let mut offset = 0u64;
     loop {
         line.clear();
-        let n = reader.read_line(&mut line).map_err(|e| io("read", path, e))?;
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| io("read", path, e))?;
         if n == 0 {
             return Ok(());
         }
@@ -339,7 +378,11 @@ impl PreviousPages {
             }
         })?;
         let file = BufReader::new(File::open(&path).map_err(|e| io("open", &path, e))?);
-        Ok(Some(Self { path, offsets, file }))
+        Ok(Some(Self {
+            path,
+            offsets,
+            file,
+        }))
     }
 
     /// The record at `offset`, with the offset of the next one.
@@ -392,7 +435,7 @@ mod tests {
     #[test]
     fn frontier_resumes_from_a_position() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = CrawlStore::open(dir.path(), None).expect("open");
+        let mut store = CrawlStore::open(dir.path(), None, |_| {}).expect("open");
         assert!(store.push(&page("https://x/a")).expect("push"));
         assert!(!store.push(&page("https://x/a")).expect("push"));
         store.push(&page("https://x/b")).expect("push");
@@ -413,10 +456,13 @@ mod tests {
             .expect("keep");
         store.position(0).expect("flush");
         drop(store);
-        let mut store = CrawlStore::open(dir.path(), Some(at)).expect("reopen");
+        let mut store = CrawlStore::open(dir.path(), Some(at), |_| {}).expect("reopen");
         assert!(store.seen("https://x/b") && !store.seen("https://x/c"));
         assert!(!store.kept("https://x/b"));
-        assert_eq!(store.next().expect("next").map(|(e, _)| e.url), Some("https://x/b".into()));
+        assert_eq!(
+            store.next().expect("next").map(|(e, _)| e.url),
+            Some("https://x/b".into())
+        );
         assert!(store.next().expect("next").is_none());
     }
 
@@ -427,7 +473,8 @@ mod tests {
             read: 0,
             frontier: 100,
             pages: 0,
+            failures: 0,
         };
-        assert!(CrawlStore::open(dir.path(), Some(at)).is_err());
+        assert!(CrawlStore::open(dir.path(), Some(at), |_| {}).is_err());
     }
 }

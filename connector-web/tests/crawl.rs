@@ -85,7 +85,10 @@ impl Site {
                 .and_then(|v| v.to_str().ok())
                 == Some(etag.as_str());
             if not_modified {
-                return (ResponseTemplate::new(304).insert_header("ETag", etag.as_str()), 304);
+                return (
+                    ResponseTemplate::new(304).insert_header("ETag", etag.as_str()),
+                    304,
+                );
             }
             (
                 ResponseTemplate::new(200)
@@ -199,12 +202,13 @@ impl Site {
                     .set_body_raw(vec![0x89, b'P', b'N', b'G'], "image/png"),
                 200,
             ),
-            "/docs/manual.txt" => (
-                ResponseTemplate::new(200)
-                    .insert_header("ETag", "\"manual\"")
-                    .set_body_raw("The plain text manual.", "text/plain; charset=utf-8"),
-                200,
-            ),
+            "/docs/manual.txt" => {
+                let mut answer = page(String::new(), "\"manual\"".into());
+                if answer.1 == 200 {
+                    answer.0 = answer.0.set_body_raw("The plain text manual.", "text/plain; charset=utf-8");
+                }
+                answer
+            }
             "/docs/print-1" => page(
                 html("Page 1 (print)", "Unique content of page number 1, printable.", &[])
                     .replace("<head>", &format!("<head><link rel=\"canonical\" href=\"{base}/docs/page-1\">")),
@@ -259,7 +263,10 @@ fn config(server: &MockServer, state: &std::path::Path) -> WebConfig {
             SourceOptions::default()
                 .with_rate(500.0)
                 .with_concurrency(4)
-                .with_retry(RetryPolicy::default().with_delays(Duration::from_millis(5), Duration::from_millis(20))),
+                .with_retry(
+                    RetryPolicy::default()
+                        .with_delays(Duration::from_millis(5), Duration::from_millis(20)),
+                ),
         );
     config.path_prefixes = vec!["/docs/".into()];
     config.max_pattern_pages = 8;
@@ -288,17 +295,37 @@ async fn crawls_the_site_within_scope_and_bounds_every_trap() {
     assert_eq!(unique.len(), ids.len(), "an id twice: {ids:?}");
     let base = server.uri();
     for i in 0..PAGES {
-        assert!(unique.contains(&format!("{base}/docs/page-{i}")), "page-{i} missing: {ids:?}");
+        assert!(
+            unique.contains(&format!("{base}/docs/page-{i}")),
+            "page-{i} missing: {ids:?}"
+        );
     }
     assert!(unique.contains(&format!("{base}/docs/manual.txt")));
-    for bad in ["private", "elsewhere", "utm_", "#", "print-1", "moved", "missing", "huge", "logo"] {
-        assert!(!ids.iter().any(|id| id.contains(bad)), "{bad} kept: {ids:?}");
+    for bad in [
+        "private",
+        "elsewhere",
+        "utm_",
+        "#",
+        "print-1",
+        "moved",
+        "missing",
+        "huge",
+        "logo",
+    ] {
+        assert!(
+            !ids.iter().any(|id| id.contains(bad)),
+            "{bad} kept: {ids:?}"
+        );
     }
     let calendar = ids.iter().filter(|id| id.contains("/cal/")).count();
     assert!(calendar <= 8, "{calendar} calendar pages");
     let searches = ids.iter().filter(|id| id.contains("search")).count();
     assert!(searches <= 5, "{searches} search pages");
-    let reasons: Vec<String> = out.failures.iter().map(|f| format!("{} {}", f.id, f.reason)).collect();
+    let reasons: Vec<String> = out
+        .failures
+        .iter()
+        .map(|f| format!("{} {}", f.id, f.reason))
+        .collect();
     let has = |needle: &str| reasons.iter().any(|r| r.contains(needle));
     for needle in [
         "URLs shaped",
@@ -312,11 +339,21 @@ async fn crawls_the_site_within_scope_and_bounds_every_trap() {
         assert!(has(needle), "no failure says {needle:?}: {reasons:#?}");
     }
     // The private path was never requested (robots.txt), nor another host.
-    assert_eq!(site.answers("/docs/private", 200) + site.answers("/docs/private", 404), 0);
+    assert_eq!(
+        site.answers("/docs/private", 200) + site.answers("/docs/private", 404),
+        0
+    );
     // Main text: no navigation, cookie banner or footer.
-    let page0 = out.documents.iter().find(|d| d.id.ends_with("/docs/page-0")).unwrap();
+    let page0 = out
+        .documents
+        .iter()
+        .find(|d| d.id.ends_with("/docs/page-0"))
+        .unwrap();
     let text = &page0.sections[0].text;
-    assert!(text.starts_with("# Page 0\n\nUnique content of page number 0"), "{text}");
+    assert!(
+        text.starts_with("# Page 0\n\nUnique content of page number 0"),
+        "{text}"
+    );
     for boiler in ["cookies", "Docs home", "Copyright"] {
         assert!(!text.contains(boiler), "{boiler} in {text}");
     }
@@ -351,11 +388,18 @@ async fn an_incremental_crawl_fetches_only_changed_pages_and_confirms_deletions(
         .collect();
     assert_eq!(ids, [format!("{base}/docs/page-3")]);
     assert_eq!(second.deleted, [format!("{base}/docs/page-5")]);
-    assert_eq!(site.answers("/docs/page-", 200), 1);
+    // page-3 changed; page-2 is asked once more only as the target of /docs/moved.
+    assert_eq!(site.answers("/docs/page-3", 200), 1);
+    assert_eq!(site.answers("/docs/page-", 200), 2);
     assert_eq!(site.answers("/docs/page-", 304), PAGES - 2);
     // Confirmed: asked twice.
     assert_eq!(site.answers("/docs/page-5", 410), 2);
-    assert!(second.documents.iter().all(|d| d.sections[0].text.contains("version 2") || !d.id.contains("/page-")));
+    assert!(
+        second
+            .documents
+            .iter()
+            .all(|d| d.sections[0].text.contains("version 2") || !d.id.contains("/page-"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,7 +407,10 @@ async fn a_killed_crawl_resumes_with_its_frontier_intact() {
     let site = Site::default();
     let server = serve(&site).await;
     let state = tempfile::tempdir().unwrap();
-    let web = WebConnector::new(config(&server, state.path())).unwrap();
+    let mut config = config(&server, state.path());
+    // The search trap answers differently each time: leave it out here.
+    config.exclude = vec!["/docs/search*".into()];
+    let web = WebConnector::new(config).unwrap();
     let full: BTreeSet<String> = drain(web.resume(now(), None))
         .await
         .documents
@@ -393,7 +440,10 @@ async fn a_killed_crawl_resumes_with_its_frontier_intact() {
     let resumed = drain(web.resume(now(), last)).await;
     assert!(resumed.error.is_none(), "{:?}", resumed.error);
     let after: Vec<String> = resumed.documents.into_iter().map(|d| d.id).collect();
-    assert!(after.iter().all(|id| !before.contains(id)), "repeated after the checkpoint");
+    assert!(
+        after.iter().all(|id| !before.contains(id)),
+        "repeated after the checkpoint"
+    );
     let union: BTreeSet<String> = before.into_iter().chain(after).collect();
     assert_eq!(union, full);
 }
@@ -457,7 +507,9 @@ async fn a_slow_drip_page_ends_at_the_time_cap() {
     assert!(out.error.is_none(), "{:?}", out.error);
     assert!(out.documents.is_empty());
     assert!(
-        out.failures.iter().any(|f| f.reason.contains("no complete answer within 1 s")),
+        out.failures
+            .iter()
+            .any(|f| f.reason.contains("no complete answer within 1 s")),
         "{:?}",
         out.failures
     );

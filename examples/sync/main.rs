@@ -29,8 +29,7 @@ use serde_json::{Value, json};
 
 use cli::{
     Cli, CommonArgs, ConfluenceArgs, FsArgs, GitHubArgs, JiraArgs, S3Args, ServiceNowArgs,
-    WebArgs,
-    SharePointArgs, Source,
+    SharePointArgs, Source, WebArgs,
 };
 use progress::Progress;
 use signals::Signals;
