@@ -427,7 +427,7 @@ async fn a_killed_crawl_resumes_with_its_frontier_intact() {
             match item.unwrap() {
                 Item::Document(d) => seen.push(d.id),
                 Item::Checkpoint(c) => {
-                    before.extend(seen.drain(..));
+                    before.append(&mut seen);
                     last = Some(c);
                 }
                 _ => {}
