@@ -272,7 +272,7 @@ fn boilerplate_word(token: &str) -> bool {
     let t = token.to_ascii_lowercase();
     if matches!(
         t.as_str(),
-        "nav" | "toc" | "menu" | "header" | "related" | "share" | "banner" | "sphinxsidebar"
+        "nav" | "toc" | "menu" | "related" | "share" | "banner" | "sphinxsidebar"
     ) {
         return true;
     }
