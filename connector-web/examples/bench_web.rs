@@ -33,7 +33,10 @@ struct Site {
 impl Respond for Site {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let path = request.url.path();
-        let Some(i) = path.strip_prefix("/p/").and_then(|n| n.parse::<usize>().ok()) else {
+        let Some(i) = path
+            .strip_prefix("/p/")
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
             return ResponseTemplate::new(404).set_delay(self.latency);
         };
         if i >= self.pages {

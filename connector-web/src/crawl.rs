@@ -403,7 +403,7 @@ impl Crawl {
         while self.in_flight.len() < self.max_in_flight() && self.out.is_empty() {
             let job = match self.cp.phase {
                 Phase::Crawl => self.next_crawl_job().await?,
-                Phase::Confirm => self.next_confirm_job()?,
+                Phase::Confirm => self.next_confirm_job().await?,
                 Phase::Done => None,
             };
             let Some(job) = job else {
@@ -555,7 +555,7 @@ impl Crawl {
     }
 
     /// The next page of the last crawl, to confirm; `None` at the end.
-    fn next_confirm_job(&mut self) -> Result<Option<Job>> {
+    async fn next_confirm_job(&mut self) -> Result<Option<Job>> {
         loop {
             let Some(prev) = &mut self.previous else {
                 return Ok(None);
@@ -574,18 +574,23 @@ impl Crawl {
                 lastmod: None,
                 url: record.url.clone(),
             };
-            let url = Url::parse(&record.url).ok();
-            let host = url.as_ref().and_then(|u| {
-                self.hosts
-                    .get(&u.origin().ascii_serialization())
-                    .cloned()
-                    .flatten()
-            });
-            let (Some(url), Some(host)) = (url, host) else {
-                // Its host was not crawled this time: out of scope now.
+            let Some(url) = Url::parse(&record.url).ok() else {
                 return Ok(Some(Self::ready(entry, next, true, Fetched::Gone(0))));
             };
-            if self.shared.scope.refuses(&url).is_some() || !host.allowed(&url) {
+            if self.shared.scope.refuses(&url).is_some() {
+                // Out of scope now.
+                return Ok(Some(Self::ready(entry, next, true, Fetched::Gone(0))));
+            }
+            let Some(host) = self.host(&url).await? else {
+                // The host cannot be reached: nothing is confirmed.
+                return Ok(Some(Self::ready(
+                    entry,
+                    next,
+                    true,
+                    Fetched::Skipped(String::new()),
+                )));
+            };
+            if !host.allowed(&url) {
                 return Ok(Some(Self::ready(entry, next, true, Fetched::Gone(0))));
             }
             let future = fetch(
