@@ -238,5 +238,21 @@ mod tests {
             Ok(c) => assert_eq!(c.kind(), "github"),
             Err(e) => panic!("{e}"),
         }
+        let web = connector_from_config(
+            "web",
+            serde_json::json!({"urls": ["https://docs.example.com/"], "max_pages": 10}),
+        );
+        match web {
+            Ok(c) => assert_eq!(c.kind(), "web"),
+            Err(e) => panic!("{e}"),
+        }
+        let err = error(
+            "web",
+            serde_json::json!({"urls": ["https://docs.example.com/"], "depth": 3}),
+        );
+        assert!(
+            err.contains("web configuration") && err.contains("depth"),
+            "{err}"
+        );
     }
 }
