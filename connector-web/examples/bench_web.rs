@@ -10,8 +10,9 @@
 //! Defaults: 2000 pages, 50 ms, 2 per host, 100 requests/s. The site is a
 //! tree: page `i` links to pages `10i+1 … 10i+10` (and back to its parent),
 //! each with a navigation bar, a sidebar and a footer around its content.
-//! Peak RSS (`VmHWM`) is the whole process, the in-process server included;
-//! run once per size to compare, e.g. `bench_web 10000 0 8 100000` and
+//! The site is served by a child process (this example with `serve`), so
+//! the peak RSS (`VmHWM`) printed is the crawler's alone; run once per size
+//! to compare, e.g. `bench_web 10000 0 8 100000` and
 //! `bench_web 100000 0 8 100000`.
 
 #![allow(clippy::unwrap_used)] // a benchmark fails loudly
@@ -69,15 +70,9 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let arg = |n: usize| std::env::args().nth(n);
-    let pages: usize = arg(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
-    let latency_ms: u64 = arg(2).and_then(|a| a.parse().ok()).unwrap_or(50);
-    let concurrency: usize = arg(3).and_then(|a| a.parse().ok()).unwrap_or(2);
-    let rate: f64 = arg(4).and_then(|a| a.parse().ok()).unwrap_or(100.0);
-    let latency = Duration::from_millis(latency_ms);
-
+/// `bench_web serve <pages> <latency_ms>`: serve the site, print its URL,
+/// stop when stdin closes (the parent exited).
+async fn serve(pages: usize, latency: Duration) {
     let server = MockServer::builder()
         .disable_request_recording()
         .start()
@@ -86,8 +81,44 @@ async fn main() {
         .respond_with(Site { pages, latency })
         .mount(&server)
         .await;
+    println!("{}", server.uri());
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut buf = [0u8; 1];
+        std::io::Read::read(&mut std::io::stdin(), &mut buf)
+    })
+    .await;
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let arg = |n: usize| std::env::args().nth(n);
+    if arg(1).as_deref() == Some("serve") {
+        let pages = arg(2).and_then(|a| a.parse().ok()).unwrap_or(2000);
+        let latency = arg(3).and_then(|a| a.parse().ok()).unwrap_or(50);
+        serve(pages, Duration::from_millis(latency)).await;
+        return;
+    }
+    let pages: usize = arg(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
+    let latency_ms: u64 = arg(2).and_then(|a| a.parse().ok()).unwrap_or(50);
+    let concurrency: usize = arg(3).and_then(|a| a.parse().ok()).unwrap_or(2);
+    let rate: f64 = arg(4).and_then(|a| a.parse().ok()).unwrap_or(100.0);
+    let latency = Duration::from_millis(latency_ms);
+
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["serve", &pages.to_string(), &latency_ms.to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut uri = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut uri,
+    )
+    .unwrap();
+    let uri = uri.trim().to_owned();
     let state = tempfile::tempdir().unwrap();
-    let mut config = WebConfig::new([format!("{}/p/0", server.uri())])
+    let mut config = WebConfig::new([format!("{uri}/p/0")])
         .with_state_dir(state.path())
         .with_max_pages(pages as u64 + 10)
         .with_max_depth(64)
@@ -117,6 +148,8 @@ async fn main() {
         }
     }
     let secs = started.elapsed().as_secs_f64();
+    drop(child.stdin.take());
+    let _ = child.wait();
     let per_second = docs as f64 / secs;
     let ceiling = if latency_ms == 0 {
         rate
