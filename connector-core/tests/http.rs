@@ -997,3 +997,84 @@ async fn a_403_rate_limit_is_waited_out_and_retried() {
     let err = client(&server).get("/x").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
 }
+
+#[tokio::test]
+async fn a_request_follows_only_the_redirects_it_allows() {
+    let server = MockServer::start().await;
+    for (from, to) in [
+        ("/a", "/b"),
+        ("/b", "/c"),
+        ("/c", "/d"),
+        ("/out", "/elsewhere/x"),
+    ] {
+        Mock::given(path(from))
+            .respond_with(
+                ResponseTemplate::new(301)
+                    .insert_header("Location", format!("{}{to}", server.uri())),
+            )
+            .mount(&server)
+            .await;
+    }
+    Mock::given(path("/d"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("end"))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let inside = |u: &connector_core::url::Url| !u.path().starts_with("/elsewhere");
+    let ok = client.get("/a").redirects(3, inside).send().await.unwrap();
+    assert_eq!(ok.url().path(), "/d");
+    let capped = client
+        .get("/a")
+        .redirects(2, inside)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        capped.to_string().contains("more than 2 redirects"),
+        "{capped}"
+    );
+    let refused = client
+        .get("/out")
+        .redirects(3, inside)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Http);
+    assert!(
+        refused.to_string().contains("/elsewhere/x is outside"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn a_conditional_get_takes_304_as_an_answer() {
+    let server = MockServer::start().await;
+    Mock::given(path("/page"))
+        .and(header("If-None-Match", "\"v1\""))
+        .and(header_exists("If-Modified-Since"))
+        .respond_with(ResponseTemplate::new(304))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let answer = client
+        .get("/page")
+        .conditional(Some("\"v1\""), Some("Tue, 01 Dec 2026 00:00:00 GMT"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 304);
+    // Without asking for it, a 304 stays an error.
+    let plain = client
+        .get("/page")
+        .header(
+            reqwest::header::IF_NONE_MATCH,
+            reqwest::header::HeaderValue::from_static("\"v1\""),
+        )
+        .header(
+            reqwest::header::IF_MODIFIED_SINCE,
+            reqwest::header::HeaderValue::from_static("Tue, 01 Dec 2026 00:00:00 GMT"),
+        )
+        .send()
+        .await;
+    assert!(plain.is_err());
+}

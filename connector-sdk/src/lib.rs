@@ -49,6 +49,8 @@ pub use connector_s3 as s3;
 pub use connector_servicenow as servicenow;
 #[cfg(feature = "sharepoint")]
 pub use connector_sharepoint as sharepoint;
+#[cfg(feature = "web")]
+pub use connector_web as web;
 
 /// The connector kinds this build knows, by the features compiled in.
 pub const KINDS: &[&str] = &[
@@ -68,6 +70,8 @@ pub const KINDS: &[&str] = &[
     "github",
     #[cfg(feature = "gdrive")]
     "gdrive",
+    #[cfg(feature = "web")]
+    "web",
 ];
 
 /// Build the connector of `kind` from its configuration. Errors name the
@@ -104,6 +108,10 @@ pub fn connector_from_config(kind: &str, config: Value) -> Result<Box<dyn Connec
         "gdrive" => Ok(Box::new(connector_gdrive::GoogleDriveConnector::new(
             parse("gdrive", config)?,
         )?)),
+        #[cfg(feature = "web")]
+        "web" => Ok(Box::new(connector_web::WebConnector::new(parse(
+            "web", config,
+        )?)?)),
         _ => Err(Error::config(format!(
             "unknown connector kind {kind:?}; this build knows: {}",
             KINDS.join(", ")
@@ -152,7 +160,7 @@ mod tests {
         let err = error("gopher", Value::Null);
         assert!(
             err.contains(
-                "this build knows: fs, jira, confluence, sharepoint, servicenow, s3, github, gdrive"
+                "this build knows: fs, jira, confluence, sharepoint, servicenow, s3, github, gdrive, web"
             ),
             "{err}"
         );
@@ -249,5 +257,21 @@ mod tests {
             Ok(c) => assert_eq!(c.kind(), "gdrive"),
             Err(e) => panic!("{e}"),
         }
+        let web = connector_from_config(
+            "web",
+            serde_json::json!({"urls": ["https://docs.example.com/"], "max_pages": 10}),
+        );
+        match web {
+            Ok(c) => assert_eq!(c.kind(), "web"),
+            Err(e) => panic!("{e}"),
+        }
+        let err = error(
+            "web",
+            serde_json::json!({"urls": ["https://docs.example.com/"], "depth": 3}),
+        );
+        assert!(
+            err.contains("web configuration") && err.contains("depth"),
+            "{err}"
+        );
     }
 }

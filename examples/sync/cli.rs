@@ -59,6 +59,9 @@ pub enum Source {
     /// domain-wide delegation), or GOOGLE_OAUTH_CLIENT_ID +
     /// GOOGLE_OAUTH_CLIENT_SECRET + GOOGLE_OAUTH_REFRESH_TOKEN.
     Gdrive(GoogleDriveArgs),
+    /// A website: a polite crawl from start URLs and sitemaps (robots.txt
+    /// obeyed, per-host rate and concurrency); no credentials.
+    Web(WebArgs),
     /// Any connector this build knows, from a JSON or TOML file holding
     /// `kind` and the connector's configuration; a string `${NAME}` in it
     /// is read from the environment variable NAME (keep secrets there).
@@ -77,6 +80,7 @@ impl Source {
             Source::Servicenow(a) => &a.common,
             Source::Github(a) => &a.common,
             Source::Gdrive(a) => &a.common,
+            Source::Web(a) => &a.common,
         }
     }
 }
@@ -432,6 +436,45 @@ pub struct GoogleDriveArgs {
     /// Token endpoint (local test servers).
     #[arg(long, value_name = "URL")]
     pub token_url: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `web`: a website crawl.
+#[derive(Debug, Args)]
+pub struct WebArgs {
+    /// Start URL; its host is in scope (repeatable).
+    #[arg(long = "url", value_name = "URL")]
+    pub urls: Vec<String>,
+
+    /// Sitemap (XML, index or .xml.gz) whose URLs are start URLs too (repeatable).
+    #[arg(long = "sitemap", value_name = "URL")]
+    pub sitemaps: Vec<String>,
+
+    /// Pages fetched at most per crawl (default 100000).
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u64>,
+
+    /// Links followed at most from a start URL (default 20).
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
+
+    /// Only paths starting with this prefix (repeatable).
+    #[arg(long = "path-prefix", value_name = "PATH")]
+    pub path_prefixes: Vec<String>,
+
+    /// Skip URLs whose path matches this glob (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Requests in flight per host (default 2).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// A URL or address site owners can reach you at, sent in the User-Agent.
+    #[arg(long, value_name = "URL")]
+    pub contact: Option<String>,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 
 use cli::{
     Cli, CommonArgs, ConfluenceArgs, FsArgs, GitHubArgs, GoogleDriveArgs, JiraArgs, S3Args,
-    ServiceNowArgs, SharePointArgs, Source,
+    ServiceNowArgs, SharePointArgs, Source, WebArgs,
 };
 use progress::Progress;
 use signals::Signals;
@@ -428,6 +428,38 @@ fn gdrive(args: &GoogleDriveArgs) -> Result<Opened, Error> {
     Opened::from_config("gdrive", config, id)
 }
 
+fn web(args: &WebArgs) -> Result<Opened, Error> {
+    let mut config = json!({
+        "urls": args.urls,
+        "sitemaps": args.sitemaps,
+        "path_prefixes": args.path_prefixes,
+        "exclude": args.exclude,
+        "options": options(&args.common, None),
+    });
+    if let Some(n) = args.max_pages {
+        config["max_pages"] = json!(n);
+    }
+    if let Some(n) = args.max_depth {
+        config["max_depth"] = json!(n);
+    }
+    if let Some(n) = args.concurrency {
+        config["options"]["concurrency"] = json!(n);
+    }
+    if let Some(contact) = &args.contact {
+        config["contact"] = json!(contact);
+    }
+    if let Some(state) = &args.common.state {
+        config["state_dir"] = json!(state.join("web-crawl"));
+    }
+    let scope: Vec<&str> = args
+        .urls
+        .iter()
+        .chain(&args.sitemaps)
+        .map(String::as_str)
+        .collect();
+    Opened::from_config("web", config, format!("web:{}", scope.join(",")))
+}
+
 /// A connector from a configuration file (`sync config --file`).
 fn from_file(args: &cli::ConfigArgs) -> Result<Opened, Error> {
     let file = connector_examples::config_file::read(&args.file)?;
@@ -447,6 +479,7 @@ fn connector(source: &Source) -> Result<Opened, Error> {
         Source::Servicenow(args) => servicenow(args),
         Source::Github(args) => github(args),
         Source::Gdrive(args) => gdrive(args),
+        Source::Web(args) => web(args),
         Source::S3(args) => s3(args),
     }
 }

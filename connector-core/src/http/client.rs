@@ -346,6 +346,7 @@ impl HttpClient {
             body: None,
             idempotent,
             authenticate: true,
+            redirects: Redirects::default(),
         }
     }
 }
@@ -361,6 +362,28 @@ pub struct Request<'c> {
     body: Option<Bytes>,
     idempotent: bool,
     authenticate: bool,
+    redirects: Redirects,
+}
+
+/// Which redirects one request follows (see [`Request::redirects`]).
+#[derive(Clone)]
+struct Redirects {
+    max: usize,
+    allow: Option<RedirectFilter>,
+    not_modified: bool,
+}
+
+/// Decides whether a redirect to a URL is followed.
+type RedirectFilter = Arc<dyn Fn(&Url) -> bool + Send + Sync>;
+
+impl Default for Redirects {
+    fn default() -> Self {
+        Self {
+            max: MAX_REDIRECTS,
+            allow: None,
+            not_modified: false,
+        }
+    }
 }
 
 impl Request<'_> {
@@ -403,6 +426,35 @@ impl Request<'_> {
     /// Send without the client's credentials (a pre-signed URL).
     pub fn without_credentials(mut self) -> Self {
         self.authenticate = false;
+        self
+    }
+
+    /// Follow at most `max` redirects (default 10, never more), and only to
+    /// URLs `allow` accepts: a hop it refuses, or one past the cap, fails the
+    /// request with an [`Http`](ErrorKind::Http) error naming the reason.
+    /// A crawler keeps its redirects inside its scope this way.
+    pub fn redirects(
+        mut self,
+        max: usize,
+        allow: impl Fn(&Url) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.redirects.max = max.min(MAX_REDIRECTS);
+        self.redirects.allow = Some(Arc::new(allow));
+        self
+    }
+
+    /// A conditional `GET`: send `If-None-Match` and `If-Modified-Since` with
+    /// the validators a previous answer carried, and take `304 Not Modified`
+    /// as a success ([`Response::status`] says which it was; a 304 has no body).
+    pub fn conditional(mut self, etag: Option<&str>, last_modified: Option<&str>) -> Self {
+        if let Some(value) = etag.and_then(|v| HeaderValue::from_str(v).ok()) {
+            self.headers.insert(reqwest::header::IF_NONE_MATCH, value);
+        }
+        if let Some(value) = last_modified.and_then(|v| HeaderValue::from_str(v).ok()) {
+            self.headers
+                .insert(reqwest::header::IF_MODIFIED_SINCE, value);
+        }
+        self.redirects.not_modified = true;
         self
     }
 
@@ -482,6 +534,7 @@ impl Request<'_> {
             idempotent: self.idempotent,
             authenticate: self.authenticate,
             read_body,
+            redirects: self.redirects,
         };
         exchange.run().instrument(span).await
     }
@@ -542,6 +595,7 @@ struct Exchange<'c> {
     idempotent: bool,
     authenticate: bool,
     read_body: bool,
+    redirects: Redirects,
 }
 
 impl Exchange<'_> {
@@ -580,7 +634,9 @@ impl Exchange<'_> {
                     inner.reached.store(true, Ordering::Relaxed);
                     let status = response.status();
                     span.record("status", status.as_u16());
-                    if status.is_success() {
+                    let not_modified =
+                        status == StatusCode::NOT_MODIFIED && self.redirects.not_modified;
+                    if status.is_success() || not_modified {
                         inner.rate.succeeded(&budget(response.headers()));
                         let response = Response {
                             inner: response,
@@ -729,8 +785,17 @@ impl Exchange<'_> {
                     origin(&next)
                 )));
             }
-            if hops.len() > MAX_REDIRECTS {
-                return Err(refuse(format!("more than {MAX_REDIRECTS} redirects")));
+            let max = self.redirects.max;
+            if hops.len() > max {
+                return Err(refuse(format!("more than {max} redirects")));
+            }
+            if let Some(allow) = &self.redirects.allow
+                && !allow(&next)
+            {
+                return Err(refuse(format!(
+                    "{} is outside what this request may follow",
+                    without_query(&next)
+                )));
             }
             match next.scheme() {
                 "https" => {}
