@@ -163,6 +163,19 @@ impl ServiceNowConnector {
             .collect()
     }
 
+    /// One page of a table `validate()` reads only where it may: `None`
+    /// when the user may not read it or it does not exist.
+    async fn optional_page(
+        &self,
+        request: &PageRequest<'_>,
+    ) -> Result<Option<crate::client::TablePage>> {
+        match self.reader.client.page(request).await {
+            Ok(page) => Ok(Some(page)),
+            Err(e) if matches!(e.kind(), ErrorKind::Forbidden | ErrorKind::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Tables from `sys_db_object` (see [`DISCOVER_QUERY`]) not in `known`
     /// that the user can read, with their labels; none when the user may
     /// not read `sys_db_object`.
@@ -176,12 +189,8 @@ impl ServiceNowConnector {
             limit: MAX_DISCOVERED,
             offset: 0,
         };
-        let page = match self.reader.client.page(&request).await {
-            Ok(page) => page,
-            Err(e) if matches!(e.kind(), ErrorKind::Forbidden | ErrorKind::NotFound) => {
-                return Ok(Vec::new());
-            }
-            Err(e) => return Err(e),
+        let Some(page) = self.optional_page(&request).await? else {
+            return Ok(Vec::new());
         };
         let mut candidates: Vec<(String, String)> = page
             .records
@@ -226,12 +235,8 @@ impl ServiceNowConnector {
             limit: MAX_KNOWLEDGE_BASES,
             offset: 0,
         };
-        let page = match self.reader.client.page(&request).await {
-            Ok(page) => page,
-            Err(e) if matches!(e.kind(), ErrorKind::Forbidden | ErrorKind::NotFound) => {
-                return Ok(Vec::new());
-            }
-            Err(e) => return Err(e),
+        let Some(page) = self.optional_page(&request).await? else {
+            return Ok(Vec::new());
         };
         Ok(page
             .records
