@@ -1,0 +1,146 @@
+//! Putting the service together from its settings: the embedded default
+//! (no `AMQP_URL`, no `DATABASE_URL`) or the distributed service.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connector_core::checkpoint::FileCheckpointStore;
+use connector_core::credentials::{EncryptedFileStore, SecretString, StoreKey};
+use connector_core::runner::RunnerOptions;
+use connector_core::{CancellationToken, Error, Result};
+use tokio::task::JoinHandle;
+
+use crate::engine::{Engine, FileHistory, JsonlDirSinks};
+use crate::metrics::Metrics;
+use crate::queue::InProcessQueue;
+use crate::server::{AppState, DEFAULT_BODY_LIMIT, router};
+use crate::status::StdoutPublisher;
+
+/// The environment variable holding the credential key (base64 of 32 bytes).
+pub const KEY_VAR: &str = "CONNECTOR_SERVICE_KEY";
+
+/// How the service runs.
+#[derive(Debug)]
+pub struct ServiceConfig {
+    /// Where the HTTP server listens.
+    pub listen: SocketAddr,
+    /// The webhook bearer token.
+    pub token: SecretString,
+    /// The key credentials are encrypted with.
+    pub key: StoreKey,
+    /// State, credentials and history (embedded default).
+    pub data_dir: PathBuf,
+    /// JSONL output, one file per tenant and connection.
+    pub output_dir: PathBuf,
+    /// Concurrent sync jobs in this process.
+    pub workers: usize,
+    /// Largest webhook body.
+    pub body_limit: usize,
+    /// Commit sync progress after this many documents.
+    pub commit_every: usize,
+    /// …or after this long.
+    pub commit_interval: Duration,
+}
+
+impl ServiceConfig {
+    /// Settings with defaults for everything but the token and the key.
+    pub fn new(token: SecretString, key: StoreKey, data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            token,
+            key,
+            output_dir: data_dir.join("output"),
+            data_dir,
+            workers: 2,
+            body_limit: DEFAULT_BODY_LIMIT,
+            commit_every: 1000,
+            commit_interval: Duration::from_secs(5),
+        }
+    }
+
+    /// The runner options these settings give.
+    pub fn runner_options(&self) -> RunnerOptions {
+        let mut options = RunnerOptions::default();
+        options.commit_every = self.commit_every.max(1);
+        options.commit_interval = self.commit_interval;
+        options
+    }
+}
+
+/// A running service: its router state and background tasks.
+#[derive(Debug)]
+pub struct Running {
+    /// What the HTTP handlers share.
+    pub state: Arc<AppState>,
+    /// The engine running jobs.
+    pub engine: Arc<Engine>,
+    /// Worker tasks.
+    pub tasks: Vec<JoinHandle<()>>,
+}
+
+/// The embedded default: file stores under `data_dir`, in-process workers,
+/// status lines on stdout.
+pub async fn embedded(config: &ServiceConfig, cancel: CancellationToken) -> Result<Running> {
+    let state_dir = config.data_dir.join("state");
+    let checkpoints = Arc::new(FileCheckpointStore::open(&state_dir)?);
+    let key = StoreKey::from_base64(config.key.to_base64().expose())?;
+    let credentials =
+        Arc::new(EncryptedFileStore::open(config.data_dir.join("credentials.json"), key).await?);
+    let engine = Arc::new(Engine {
+        checkpoints,
+        credentials,
+        status: Arc::new(StdoutPublisher::default()),
+        history: Arc::new(FileHistory::new(config.data_dir.join("history.jsonl"))),
+        sinks: Arc::new(JsonlDirSinks::new(&config.output_dir)),
+        metrics: Arc::new(Metrics::new()),
+        runner_options: config.runner_options(),
+        cancel,
+    });
+    let (queue, tasks) = InProcessQueue::start(Arc::clone(&engine), config.workers);
+    let state = Arc::new(AppState::new(
+        &config.token,
+        Arc::clone(&engine),
+        Arc::new(queue),
+    ));
+    Ok(Running {
+        state,
+        engine,
+        tasks,
+    })
+}
+
+/// Serve `state` on `listen` until `cancel` fires; returns the bound address
+/// through `bound` as soon as the socket is open.
+pub async fn serve(
+    state: Arc<AppState>,
+    listen: SocketAddr,
+    body_limit: usize,
+    cancel: CancellationToken,
+    bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| Error::io(format!("cannot listen on {listen}"), e))?;
+    let addr = listener.local_addr()?;
+    tracing::info!("listening on http://{addr}");
+    if let Some(bound) = bound {
+        let _ = bound.send(addr);
+    }
+    axum::serve(listener, router(state, body_limit))
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await
+        .map_err(|e| Error::io("the HTTP server stopped", e))
+}
+
+trait ExposeStr {
+    fn expose(&self) -> &str;
+}
+
+impl ExposeStr for SecretString {
+    fn expose(&self) -> &str {
+        connector_core::credentials::ExposeSecret::expose_secret(self)
+    }
+}

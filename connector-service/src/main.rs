@@ -1,0 +1,158 @@
+//! `connector-service`: the sync service binary.
+//!
+//! `connector-service serve` runs the webhook server; without `AMQP_URL`
+//! and `DATABASE_URL` it also runs the sync jobs in-process (the embedded
+//! default). `connector-service worker` runs jobs from the work queue.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use connector_core::CancellationToken;
+use connector_core::credentials::{SecretString, StoreKey};
+use connector_service::app::{self, KEY_VAR, ServiceConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "connector-service",
+    version,
+    about = "The connector SDK's sync service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Where the HTTP server listens.
+    #[arg(
+        long,
+        env = "CONNECTOR_SERVICE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    listen: SocketAddr,
+    /// State, credentials and history of the embedded default.
+    #[arg(
+        long,
+        env = "CONNECTOR_SERVICE_DATA_DIR",
+        default_value = "connector-service-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// JSONL output directory (default: <data-dir>/output).
+    #[arg(long, env = "CONNECTOR_SERVICE_OUTPUT_DIR", global = true)]
+    output_dir: Option<PathBuf>,
+    /// Concurrent sync jobs in this process.
+    #[arg(
+        long,
+        env = "CONNECTOR_SERVICE_WORKERS",
+        default_value_t = 2,
+        global = true
+    )]
+    workers: usize,
+    /// Commit sync progress after this many documents.
+    #[arg(
+        long,
+        env = "CONNECTOR_SERVICE_COMMIT_EVERY",
+        default_value_t = 1000,
+        global = true
+    )]
+    commit_every: usize,
+    /// Largest webhook body, in bytes.
+    #[arg(
+        long,
+        env = "CONNECTOR_SERVICE_BODY_LIMIT",
+        default_value_t = 65536,
+        global = true
+    )]
+    body_limit: usize,
+}
+
+#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    /// The webhook server (and, embedded, the workers).
+    Serve,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONNECTOR_SERVICE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> connector_core::Result<()> {
+    let token = std::env::var("CONNECTOR_SERVICE_TOKEN").map_err(|_| {
+        connector_core::Error::config(
+            "set CONNECTOR_SERVICE_TOKEN to the bearer token webhooks must carry",
+        )
+    })?;
+    let key = StoreKey::from_env(KEY_VAR)?;
+    let mut config = ServiceConfig::new(SecretString::from(token), key, &cli.data_dir);
+    config.listen = cli.listen;
+    if let Some(dir) = cli.output_dir {
+        config.output_dir = dir;
+    }
+    config.workers = cli.workers;
+    config.commit_every = cli.commit_every;
+    config.body_limit = cli.body_limit;
+    config.commit_interval = Duration::from_secs(5);
+    let cancel = CancellationToken::new();
+    spawn_signal_handler(cancel.clone());
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let running = app::embedded(&config, cancel.clone()).await?;
+            app::serve(
+                running.state,
+                config.listen,
+                config.body_limit,
+                cancel,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+fn spawn_signal_handler(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stopping: running syncs commit and stop");
+        cancel.cancel();
+    });
+}
