@@ -16,7 +16,7 @@ use crate::engine::{Engine, FileHistory, JsonlDirSinks};
 use crate::metrics::Metrics;
 use crate::queue::InProcessQueue;
 use crate::server::{AppState, DEFAULT_BODY_LIMIT, router};
-use crate::status::StdoutPublisher;
+use crate::status::{StatusPublisher, StdoutPublisher};
 
 /// The environment variable holding the credential key (base64 of 32 bytes).
 pub const KEY_VAR: &str = "CONNECTOR_SERVICE_KEY";
@@ -84,6 +84,15 @@ pub struct Running {
 /// The embedded default: file stores under `data_dir`, in-process workers,
 /// status lines on stdout.
 pub async fn embedded(config: &ServiceConfig, cancel: CancellationToken) -> Result<Running> {
+    embedded_with(config, Arc::new(StdoutPublisher::default()), cancel).await
+}
+
+/// [`embedded`], publishing status messages to `status` instead of stdout.
+pub async fn embedded_with(
+    config: &ServiceConfig,
+    status: Arc<dyn StatusPublisher>,
+    cancel: CancellationToken,
+) -> Result<Running> {
     let state_dir = config.data_dir.join("state");
     let checkpoints = Arc::new(FileCheckpointStore::open(&state_dir)?);
     let key = StoreKey::from_base64(config.key.to_base64().expose())?;
@@ -92,7 +101,7 @@ pub async fn embedded(config: &ServiceConfig, cancel: CancellationToken) -> Resu
     let engine = Arc::new(Engine {
         checkpoints,
         credentials,
-        status: Arc::new(StdoutPublisher::default()),
+        status,
         history: Arc::new(FileHistory::new(config.data_dir.join("history.jsonl"))),
         sinks: Arc::new(JsonlDirSinks::new(&config.output_dir)),
         metrics: Arc::new(Metrics::new()),
