@@ -312,10 +312,9 @@ impl Engine {
         let _job_lock = match self.checkpoints.lock(&format!("{key}#job")).await {
             Ok(lock) => lock,
             Err(e) if e.kind() == ErrorKind::Io => {
+                // Not recorded: a redelivered job carries the id of the
+                // run still holding the lock, whose entry must stay as is.
                 tracing::info!(job = %job.job_id, "connection busy: coalesced ({e})");
-                let mut entry = self.entry(job, "coalesced");
-                entry.finished_at = Some(Utc::now());
-                self.history.record(&entry).await?;
                 self.metrics.jobs_coalesced.inc();
                 return Ok(JobOutcome::Coalesced);
             }

@@ -20,6 +20,7 @@
 //! - [`queue`]: the job queue trait and the in-process queue;
 //! - [`server`]: the HTTP endpoints;
 //! - [`metrics`]: Prometheus metrics;
+//! - [`pg`]: state, credentials, jobs and schedules in PostgreSQL;
 //! - [`app`]: assembling a service from its settings.
 //!
 //! ```
@@ -37,6 +38,7 @@ pub mod app;
 pub mod engine;
 pub mod mapping;
 pub mod metrics;
+pub mod pg;
 pub mod queue;
 pub mod server;
 pub mod status;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod jira;
+pub mod servers;
 
 use std::time::{Duration, Instant};
 
