@@ -12,8 +12,10 @@ use connector_core::runner::RunnerOptions;
 use connector_core::{CancellationToken, Error, Result};
 use tokio::task::JoinHandle;
 
+use crate::amqp::{Amqp, AmqpPublisher, AmqpQueue};
 use crate::engine::{Engine, FileHistory, JsonlDirSinks};
 use crate::metrics::Metrics;
+use crate::pg::{Database, PgJobs};
 use crate::queue::InProcessQueue;
 use crate::server::{AppState, DEFAULT_BODY_LIMIT, router};
 use crate::status::{StatusPublisher, StdoutPublisher};
@@ -42,6 +44,14 @@ pub struct ServiceConfig {
     pub commit_every: usize,
     /// …or after this long.
     pub commit_interval: Duration,
+    /// `AMQP_URL`: with `database_url`, the distributed service.
+    pub amqp_url: Option<SecretString>,
+    /// `DATABASE_URL`.
+    pub database_url: Option<SecretString>,
+    /// The RabbitMQ work queue.
+    pub work_queue: String,
+    /// Jobs a worker process takes at a time (the consumer prefetch).
+    pub prefetch: u16,
 }
 
 impl ServiceConfig {
@@ -58,6 +68,10 @@ impl ServiceConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             commit_every: 1000,
             commit_interval: Duration::from_secs(5),
+            amqp_url: None,
+            database_url: None,
+            work_queue: crate::amqp::WORK_QUEUE.to_string(),
+            prefetch: 2,
         }
     }
 
@@ -118,6 +132,60 @@ pub async fn embedded_with(
         state,
         engine,
         tasks,
+    })
+}
+
+/// The distributed service's parts: PostgreSQL, RabbitMQ, and the engine over them.
+#[derive(Debug)]
+pub struct Distributed {
+    /// The database (migrated).
+    pub db: Database,
+    /// The job table.
+    pub jobs: PgJobs,
+    /// The broker.
+    pub amqp: Arc<Amqp>,
+    /// The engine: PostgreSQL stores, status to `data_source_status`.
+    pub engine: Arc<Engine>,
+}
+
+impl Distributed {
+    /// The HTTP state: webhooks queue jobs on RabbitMQ.
+    pub fn app_state(&self, config: &ServiceConfig) -> Arc<AppState> {
+        Arc::new(AppState::new(
+            &config.token,
+            Arc::clone(&self.engine),
+            Arc::new(AmqpQueue::new(Arc::clone(&self.amqp), self.jobs.clone())),
+        ))
+    }
+}
+
+/// Connect to PostgreSQL (migrating it) and RabbitMQ as `config` says.
+pub async fn distributed(config: &ServiceConfig, cancel: CancellationToken) -> Result<Distributed> {
+    let (Some(amqp_url), Some(database_url)) = (&config.amqp_url, &config.database_url) else {
+        return Err(Error::config(
+            "the distributed service needs both AMQP_URL and DATABASE_URL (set neither for the embedded default)",
+        ));
+    };
+    let db = Database::connect(database_url.expose(), config.workers.max(1) * 4 + 4).await?;
+    let amqp = Arc::new(Amqp::new(amqp_url.expose(), &config.work_queue));
+    let jobs = PgJobs::new(db.clone());
+    let key = StoreKey::from_base64(config.key.to_base64().expose())?;
+    let (checkpoints, credentials) = crate::pg::stores(&db, key);
+    let engine = Arc::new(Engine {
+        checkpoints,
+        credentials,
+        status: Arc::new(AmqpPublisher::new(Arc::clone(&amqp))),
+        history: Arc::new(jobs.clone()),
+        sinks: Arc::new(JsonlDirSinks::new(&config.output_dir)),
+        metrics: Arc::new(Metrics::new()),
+        runner_options: config.runner_options(),
+        cancel,
+    });
+    Ok(Distributed {
+        db,
+        jobs,
+        amqp,
+        engine,
     })
 }
 

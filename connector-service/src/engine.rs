@@ -353,6 +353,16 @@ impl Engine {
         let mut credentials = None;
         let result = self.sync(job, &mut credentials).await;
         entry.finished_at = Some(Utc::now());
+        if let Err(e) = &result
+            && e.kind() == ErrorKind::Cancelled
+            && self.cancel.is_cancelled()
+        {
+            // Shutting down: the run committed; the job goes back to the
+            // queue and resumes on another worker.
+            entry.status = "queued".into();
+            self.history.record(&entry).await?;
+            return Err(Error::new(ErrorKind::Cancelled, "the worker is stopping"));
+        }
         let mut message =
             SyncStatusMessage::new(&job.tenant_id, &job.connection_id, SyncPhase::SyncCompleted);
         let outcome = match result {

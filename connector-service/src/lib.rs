@@ -18,6 +18,7 @@
 //! - [`mapping`]: the camelCase `config` keys of each connector;
 //! - [`engine`]: what a worker does (verify, sync, history, sinks);
 //! - [`queue`]: the job queue trait and the in-process queue;
+//! - [`amqp`]: the RabbitMQ work queue, status publisher and worker loop;
 //! - [`server`]: the HTTP endpoints;
 //! - [`metrics`]: Prometheus metrics;
 //! - [`pg`]: state, credentials, jobs and schedules in PostgreSQL;
@@ -34,6 +35,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod amqp;
 pub mod app;
 pub mod engine;
 pub mod mapping;

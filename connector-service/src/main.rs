@@ -57,6 +57,14 @@ struct Cli {
         global = true
     )]
     commit_every: usize,
+    /// Jobs a worker process takes from the queue at a time.
+    #[arg(
+        long,
+        env = "CONNECTOR_SERVICE_PREFETCH",
+        default_value_t = 2,
+        global = true
+    )]
+    prefetch: u16,
     /// Largest webhook body, in bytes.
     #[arg(
         long,
@@ -71,6 +79,8 @@ struct Cli {
 enum Command {
     /// The webhook server (and, embedded, the workers).
     Serve,
+    /// A worker taking sync jobs from the RabbitMQ work queue (distributed only).
+    Worker,
 }
 
 fn main() -> std::process::ExitCode {
@@ -117,10 +127,20 @@ async fn run(cli: Cli) -> connector_core::Result<()> {
     config.commit_every = cli.commit_every;
     config.body_limit = cli.body_limit;
     config.commit_interval = Duration::from_secs(5);
+    config.prefetch = cli.prefetch;
+    config.amqp_url = std::env::var("AMQP_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from);
+    config.database_url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from);
+    let distributed = config.amqp_url.is_some() || config.database_url.is_some();
     let cancel = CancellationToken::new();
     spawn_signal_handler(cancel.clone());
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
+    match (cli.command.unwrap_or(Command::Serve), distributed) {
+        (Command::Serve, false) => {
             let running = app::embedded(&config, cancel.clone()).await?;
             app::serve(
                 running.state,
@@ -131,6 +151,20 @@ async fn run(cli: Cli) -> connector_core::Result<()> {
             )
             .await
         }
+        (Command::Serve, true) => {
+            // The server's engine only verifies; its syncs are the workers'.
+            let parts = app::distributed(&config, CancellationToken::new()).await?;
+            let state = parts.app_state(&config);
+            app::serve(state, config.listen, config.body_limit, cancel, None).await
+        }
+        (Command::Worker, true) => {
+            let parts = app::distributed(&config, cancel.clone()).await?;
+            connector_service::amqp::run_worker(parts.amqp, parts.engine, config.prefetch, cancel)
+                .await
+        }
+        (Command::Worker, false) => Err(connector_core::Error::config(
+            "`worker` takes jobs from RabbitMQ: set AMQP_URL and DATABASE_URL (the embedded default runs jobs inside `serve`)",
+        )),
     }
 }
 

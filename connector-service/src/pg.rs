@@ -113,9 +113,12 @@ impl Database {
             .transaction()
             .await
             .map_err(|e| db_error("begin", e))?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock_id("connector-service migrations")])
-            .await
-            .map_err(|e| db_error("migration lock", e))?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&lock_id("connector-service migrations")],
+        )
+        .await
+        .map_err(|e| db_error("migration lock", e))?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS connector_service_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
         )
@@ -212,7 +215,10 @@ impl CheckpointStore for PgCheckpointStore {
     async fn log_truncate(&self, key: &str, len: u64) -> Result<()> {
         let len = i64::try_from(len).map_err(|_| Error::config("log length out of range"))?;
         let mut client = self.db.client().await?;
-        let tx = client.transaction().await.map_err(|e| db_error("begin", e))?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| db_error("begin", e))?;
         tx.execute(
             "DELETE FROM sync_log WHERE key = $1 AND start_at >= $2",
             &[&key, &len],
@@ -299,7 +305,10 @@ impl PgCredentialStore {
     /// longer open the rows.
     pub async fn rotate_key(&self, new_key: &StoreKey) -> Result<u64> {
         let mut client = self.db.client().await?;
-        let tx = client.transaction().await.map_err(|e| db_error("begin", e))?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| db_error("begin", e))?;
         let rows = tx
             .query(
                 "SELECT tenant_id, connection_id, connection_type, nonce, ciphertext FROM credentials FOR UPDATE",
@@ -441,7 +450,11 @@ impl PgJobs {
                 "UPDATE sync_jobs SET status = 'abandoned', finished_at = now()
                  WHERE tenant_id = $1 AND connection_id = $2 AND status IN ('queued', 'running')
                    AND requested_at < now() - make_interval(hours => $3::int)",
-                &[&job.tenant_id, &job.connection_id, &(ABANDON_AFTER_HOURS as i32)],
+                &[
+                    &job.tenant_id,
+                    &job.connection_id,
+                    &(ABANDON_AFTER_HOURS as i32),
+                ],
             )
             .await
             .map_err(|e| db_error("expiring abandoned jobs", e))?;

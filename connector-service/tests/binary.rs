@@ -29,7 +29,10 @@ async fn the_binary_prints_status_lines_and_never_the_secret() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_connector-service"))
         .arg("serve")
         .env("CONNECTOR_SERVICE_TOKEN", TOKEN)
-        .env("CONNECTOR_SERVICE_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        .env(
+            "CONNECTOR_SERVICE_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )
         .env("CONNECTOR_SERVICE_LISTEN", format!("127.0.0.1:{port}"))
         .env("CONNECTOR_SERVICE_DATA_DIR", data.path())
         .env("CONNECTOR_SERVICE_LOG", "trace")
@@ -41,7 +44,8 @@ async fn the_binary_prints_status_lines_and_never_the_secret() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
-    let err_thread = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let err_thread =
+        std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {

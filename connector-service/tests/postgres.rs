@@ -10,7 +10,9 @@ use std::io::Read;
 use std::sync::Arc;
 
 use connector_core::checkpoint::CheckpointStore;
-use connector_core::credentials::{CredentialKey, CredentialStore, ExposeSecret, StoreKey, StoredCredential};
+use connector_core::credentials::{
+    CredentialKey, CredentialStore, ExposeSecret, StoreKey, StoredCredential,
+};
 use connector_core::runner::{RunnerOptions, SyncMode, SyncRunner};
 use connector_core::sink::JsonlSink;
 use connector_service::pg::{Database, PgCheckpointStore, PgCredentialStore};
@@ -28,20 +30,38 @@ async fn state_and_log_behave_like_the_file_store() {
     assert_eq!(store.load("t/c").await.unwrap(), None);
     store.save("t/c", b"one").await.unwrap();
     store.save("t/c", b"two").await.unwrap();
-    assert_eq!(store.load("t/c").await.unwrap().as_deref(), Some(&b"two"[..]));
+    assert_eq!(
+        store.load("t/c").await.unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
     assert_eq!(store.log_append("t/c", b"abc").await.unwrap(), 3);
     assert_eq!(store.log_append("t/c", b"defg").await.unwrap(), 7);
     store.log_truncate("t/c", 5).await.unwrap();
     let mut text = String::new();
-    store.log_read("t/c").await.unwrap().read_to_string(&mut text).unwrap();
+    store
+        .log_read("t/c")
+        .await
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     assert_eq!(text, "abcde");
     assert_eq!(store.log_append("t/c", b"X").await.unwrap(), 6);
     store.log_truncate("t/c", 100).await.unwrap();
     let mut text = String::new();
-    store.log_read("t/c").await.unwrap().read_to_string(&mut text).unwrap();
+    store
+        .log_read("t/c")
+        .await
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     assert_eq!(text, "abcdeX");
     let mut other = String::new();
-    store.log_read("t/other").await.unwrap().read_to_string(&mut other).unwrap();
+    store
+        .log_read("t/other")
+        .await
+        .unwrap()
+        .read_to_string(&mut other)
+        .unwrap();
     assert!(other.is_empty());
 }
 
