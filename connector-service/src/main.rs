@@ -65,6 +65,9 @@ struct Cli {
         global = true
     )]
     prefetch: u16,
+    /// The RabbitMQ work queue of sync jobs.
+    #[arg(long, env = "CONNECTOR_SERVICE_WORK_QUEUE", default_value = connector_service::amqp::WORK_QUEUE, global = true)]
+    work_queue: String,
     /// Largest webhook body, in bytes.
     #[arg(
         long,
@@ -128,6 +131,7 @@ async fn run(cli: Cli) -> connector_core::Result<()> {
     config.body_limit = cli.body_limit;
     config.commit_interval = Duration::from_secs(5);
     config.prefetch = cli.prefetch;
+    config.work_queue = cli.work_queue;
     config.amqp_url = std::env::var("AMQP_URL")
         .ok()
         .filter(|v| !v.is_empty())
