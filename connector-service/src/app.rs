@@ -18,6 +18,7 @@ use crate::metrics::Metrics;
 use crate::pg::{Database, PgJobs};
 use crate::queue::InProcessQueue;
 use crate::server::{AppState, DEFAULT_BODY_LIMIT, router};
+use crate::sinks::{HttpIngestSinks, PgDocumentSinks};
 use crate::status::{StatusPublisher, StdoutPublisher};
 
 /// The environment variable holding the credential key (base64 of 32 bytes).
@@ -52,6 +53,26 @@ pub struct ServiceConfig {
     pub work_queue: String,
     /// Jobs a worker process takes at a time (the consumer prefetch).
     pub prefetch: u16,
+    /// Where documents go.
+    pub sink: SinkKind,
+    /// The most a scheduled run is delayed, per connection.
+    pub max_jitter: Duration,
+}
+
+/// Which sink the service writes to.
+#[derive(Debug, Clone)]
+pub enum SinkKind {
+    /// A JSONL file per tenant and connection under `output_dir`.
+    Jsonl,
+    /// The `documents` table (distributed service only).
+    Postgres,
+    /// Batches POSTed to an ingest URL.
+    Http {
+        /// The URL.
+        url: String,
+        /// A bearer token for it.
+        token: Option<SecretString>,
+    },
 }
 
 impl ServiceConfig {
@@ -72,6 +93,8 @@ impl ServiceConfig {
             database_url: None,
             work_queue: crate::amqp::WORK_QUEUE.to_string(),
             prefetch: 2,
+            sink: SinkKind::Jsonl,
+            max_jitter: Duration::from_secs(60),
         }
     }
 
@@ -117,7 +140,15 @@ pub async fn embedded_with(
         credentials,
         status,
         history: Arc::new(FileHistory::new(config.data_dir.join("history.jsonl"))),
-        sinks: Arc::new(JsonlDirSinks::new(&config.output_dir)),
+        sinks: match &config.sink {
+            SinkKind::Jsonl => Arc::new(JsonlDirSinks::new(&config.output_dir)),
+            SinkKind::Http { url, token } => Arc::new(HttpIngestSinks::new(url, token.clone())),
+            SinkKind::Postgres => {
+                return Err(Error::config(
+                    "the PostgreSQL sink needs DATABASE_URL and AMQP_URL (the distributed service)",
+                ));
+            }
+        },
         metrics: Arc::new(Metrics::new()),
         runner_options: config.runner_options(),
         cancel,
@@ -151,11 +182,34 @@ pub struct Distributed {
 impl Distributed {
     /// The HTTP state: webhooks queue jobs on RabbitMQ.
     pub fn app_state(&self, config: &ServiceConfig) -> Arc<AppState> {
-        Arc::new(AppState::new(
-            &config.token,
-            Arc::clone(&self.engine),
-            Arc::new(AmqpQueue::new(Arc::clone(&self.amqp), self.jobs.clone())),
-        ))
+        Arc::new(
+            AppState::new(&config.token, Arc::clone(&self.engine), self.queue())
+                .with_schedules(self.jobs.clone(), config.max_jitter),
+        )
+    }
+
+    /// The job queue: PostgreSQL coalescing, RabbitMQ delivery.
+    pub fn queue(&self) -> Arc<dyn crate::queue::JobQueue> {
+        Arc::new(AmqpQueue::new(Arc::clone(&self.amqp), self.jobs.clone()))
+    }
+
+    /// Run the scheduler (one across every process: the advisory lock's holder).
+    pub fn spawn_scheduler(
+        &self,
+        config: &ServiceConfig,
+        cancel: CancellationToken,
+    ) -> JoinHandle<()> {
+        let jobs = self.jobs.clone();
+        let queue = self.queue();
+        let jitter = config.max_jitter;
+        tokio::spawn(async move {
+            if let Err(e) =
+                crate::schedule::run_scheduler(jobs, queue, Duration::from_secs(5), jitter, cancel)
+                    .await
+            {
+                tracing::error!("the scheduler stopped: {e}");
+            }
+        })
     }
 }
 
@@ -176,7 +230,11 @@ pub async fn distributed(config: &ServiceConfig, cancel: CancellationToken) -> R
         credentials,
         status: Arc::new(AmqpPublisher::new(Arc::clone(&amqp))),
         history: Arc::new(jobs.clone()),
-        sinks: Arc::new(JsonlDirSinks::new(&config.output_dir)),
+        sinks: match &config.sink {
+            SinkKind::Jsonl => Arc::new(JsonlDirSinks::new(&config.output_dir)),
+            SinkKind::Http { url, token } => Arc::new(HttpIngestSinks::new(url, token.clone())),
+            SinkKind::Postgres => Arc::new(PgDocumentSinks::new(db.clone())),
+        },
         metrics: Arc::new(Metrics::new()),
         runner_options: config.runner_options(),
         cancel,

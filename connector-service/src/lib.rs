@@ -19,7 +19,9 @@
 //! - [`engine`]: what a worker does (verify, sync, history, sinks);
 //! - [`queue`]: the job queue trait and the in-process queue;
 //! - [`amqp`]: the RabbitMQ work queue, status publisher and worker loop;
+//! - [`schedule`]: cron and interval schedules, one scheduler across machines;
 //! - [`server`]: the HTTP endpoints;
+//! - [`sinks`]: the PostgreSQL documents table and the HTTP ingest sink;
 //! - [`metrics`]: Prometheus metrics;
 //! - [`pg`]: state, credentials, jobs and schedules in PostgreSQL;
 //! - [`app`]: assembling a service from its settings.
@@ -42,6 +44,8 @@ pub mod mapping;
 pub mod metrics;
 pub mod pg;
 pub mod queue;
+pub mod schedule;
 pub mod server;
+pub mod sinks;
 pub mod status;
 pub mod webhook;

@@ -68,6 +68,16 @@ struct Cli {
     /// The RabbitMQ work queue of sync jobs.
     #[arg(long, env = "CONNECTOR_SERVICE_WORK_QUEUE", default_value = connector_service::amqp::WORK_QUEUE, global = true)]
     work_queue: String,
+    /// Where documents go: `jsonl` (files under the output directory),
+    /// `postgres` (the documents table; distributed only) or `http` (POST
+    /// batches to CONNECTOR_SERVICE_INGEST_URL, bearer CONNECTOR_SERVICE_INGEST_TOKEN).
+    #[arg(
+        long,
+        env = "CONNECTOR_SERVICE_SINK",
+        default_value = "jsonl",
+        global = true
+    )]
+    sink: String,
     /// Largest webhook body, in bytes.
     #[arg(
         long,
@@ -132,6 +142,23 @@ async fn run(cli: Cli) -> connector_core::Result<()> {
     config.commit_interval = Duration::from_secs(5);
     config.prefetch = cli.prefetch;
     config.work_queue = cli.work_queue;
+    config.sink = match cli.sink.as_str() {
+        "jsonl" => app::SinkKind::Jsonl,
+        "postgres" => app::SinkKind::Postgres,
+        "http" => app::SinkKind::Http {
+            url: std::env::var("CONNECTOR_SERVICE_INGEST_URL").map_err(|_| {
+                connector_core::Error::config("the http sink needs CONNECTOR_SERVICE_INGEST_URL")
+            })?,
+            token: std::env::var("CONNECTOR_SERVICE_INGEST_TOKEN")
+                .ok()
+                .map(SecretString::from),
+        },
+        other => {
+            return Err(connector_core::Error::config(format!(
+                "unknown sink {other:?}: jsonl, postgres or http"
+            )));
+        }
+    };
     config.amqp_url = std::env::var("AMQP_URL")
         .ok()
         .filter(|v| !v.is_empty())
@@ -159,6 +186,7 @@ async fn run(cli: Cli) -> connector_core::Result<()> {
             // The server's engine only verifies; its syncs are the workers'.
             let parts = app::distributed(&config, CancellationToken::new()).await?;
             let state = parts.app_state(&config);
+            let _scheduler = parts.spawn_scheduler(&config, cancel.clone());
             app::serve(state, config.listen, config.body_limit, cancel, None).await
         }
         (Command::Worker, true) => {

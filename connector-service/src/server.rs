@@ -4,16 +4,20 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use connector_core::credentials::{ExposeSecret, SecretString};
 use serde_json::json;
+use std::time::Duration;
 use subtle::ConstantTimeEq;
 
 use crate::engine::{Engine, SyncJob};
+use crate::pg::PgJobs;
 use crate::queue::{Enqueued, JobQueue};
+use crate::schedule::{Schedule, next_run};
 use crate::webhook::{self, WebhookRequest};
 
 /// The default largest webhook body: 64 KiB.
@@ -25,6 +29,7 @@ pub struct AppState {
     engine: Arc<Engine>,
     queue: Arc<dyn JobQueue>,
     kinds: Vec<&'static str>,
+    schedules: Option<(PgJobs, Duration)>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -43,7 +48,15 @@ impl AppState {
             engine,
             queue,
             kinds: connector_sdk::KINDS.to_vec(),
+            schedules: None,
         }
+    }
+
+    /// Accept `PUT /connections/{tenant}/{connection}/schedule`, keeping
+    /// schedules in `jobs`, each run delayed by up to `max_jitter`.
+    pub fn with_schedules(mut self, jobs: PgJobs, max_jitter: Duration) -> Self {
+        self.schedules = Some((jobs, max_jitter));
+        self
     }
 
     /// Whether the `Authorization` header carries the token. Both sides are
@@ -71,6 +84,10 @@ impl AppState {
 pub fn router(state: Arc<AppState>, body_limit: usize) -> Router {
     Router::new()
         .route("/webhooks", post(webhooks))
+        .route(
+            "/connections/{tenant}/{connection}/schedule",
+            put(set_schedule),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -160,6 +177,92 @@ async fn webhooks(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
                     )
                 }
             }
+        }
+    }
+}
+
+/// The body of a schedule update: a cron expression, an interval, or
+/// neither (no schedule).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleBody {
+    #[serde(default)]
+    cron: Option<String>,
+    #[serde(default)]
+    interval_secs: Option<i64>,
+}
+
+async fn set_schedule(
+    State(state): State<Arc<AppState>>,
+    Path((tenant, connection)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !state.authorized(&headers) {
+        state.engine.metrics.rejected("unauthorized");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            None,
+            "missing or wrong bearer token",
+        );
+    }
+    let Some((jobs, max_jitter)) = &state.schedules else {
+        return error(
+            StatusCode::NOT_IMPLEMENTED,
+            None,
+            "schedules need the distributed service (DATABASE_URL and AMQP_URL)",
+        );
+    };
+    let body: ScheduleBody = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                None,
+                &format!("invalid schedule: {e}"),
+            );
+        }
+    };
+    let key = crate::engine::state_key(&tenant, &connection);
+    let (cron, interval, next) = if body.cron.is_none() && body.interval_secs.is_none() {
+        (None, None, None)
+    } else {
+        match Schedule::parse(body.cron.as_deref(), body.interval_secs) {
+            Ok(schedule) => (
+                body.cron.clone(),
+                body.interval_secs,
+                next_run(&schedule, &key, chrono::Utc::now(), *max_jitter),
+            ),
+            Err(e) => {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some("cron"),
+                    &e.to_string(),
+                );
+            }
+        }
+    };
+    match jobs
+        .set_schedule(&tenant, &connection, cron.as_deref(), interval, next)
+        .await
+    {
+        Ok(true) => (
+            StatusCode::OK,
+            axum::Json(json!({"next_run_at": next.map(crate::status::stamp)})),
+        )
+            .into_response(),
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            None,
+            "unknown connection: request one sync first, so its type and config are known",
+        ),
+        Err(e) => {
+            tracing::error!("cannot store a schedule: {e}");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "the database is unavailable",
+            )
         }
     }
 }
