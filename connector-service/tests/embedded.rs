@@ -18,7 +18,7 @@ use support::*;
 struct Service {
     base: String,
     status: Arc<MemoryPublisher>,
-    running: app::Running,
+    _running: app::Running,
     data: tempfile::TempDir,
     cancel: CancellationToken,
 }
@@ -53,7 +53,7 @@ async fn service() -> Service {
     Service {
         base: format!("http://{addr}"),
         status,
-        running,
+        _running: running,
         data,
         cancel,
     }

@@ -52,18 +52,19 @@ fn watchdog(cleanup: &str) {
 }
 
 fn temp_dir(prefix: &str) -> PathBuf {
-    let dir = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(prefix)
         .tempdir()
         .expect("a temporary directory")
-        .keep();
-    dir
+        .keep()
 }
 
 /// A private PostgreSQL.
 pub struct Postgres {
     pub port: u16,
     dir: PathBuf,
+    /// The server (stopped by the watchdog when this process ends).
+    _server: Mutex<Child>,
 }
 
 impl Postgres {
@@ -154,7 +155,7 @@ pub fn postgres() -> &'static Postgres {
         );
         let port = free_port();
         let log = std::fs::File::create(dir.join("postgres.log")).expect("log file");
-        let _child: Child = as_pg(&bin.join("postgres"))
+        let server: Child = as_pg(&bin.join("postgres"))
             .arg("-D")
             .arg(&data)
             .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
@@ -181,7 +182,11 @@ pub fn postgres() -> &'static Postgres {
         }
         // Accepting TCP is not accepting queries: wait for the startup to end.
         std::thread::sleep(Duration::from_millis(300));
-        Postgres { port, dir }
+        Postgres {
+            port,
+            dir,
+            _server: Mutex::new(server),
+        }
     })
 }
 
