@@ -94,6 +94,9 @@ enum Command {
     Serve,
     /// A worker taking sync jobs from the RabbitMQ work queue (distributed only).
     Worker,
+    /// Re-seal every stored credential under CONNECTOR_SERVICE_NEW_KEY
+    /// (run with the service stopped; start it again with the new key).
+    RotateKey,
 }
 
 fn main() -> std::process::ExitCode {
@@ -193,6 +196,32 @@ async fn run(cli: Cli) -> connector_core::Result<()> {
             let parts = app::distributed(&config, cancel.clone()).await?;
             connector_service::amqp::run_worker(parts.amqp, parts.engine, config.prefetch, cancel)
                 .await
+        }
+        (Command::RotateKey, distributed) => {
+            let new_key = StoreKey::from_env("CONNECTOR_SERVICE_NEW_KEY")?;
+            if distributed {
+                let url = config.database_url.as_ref().ok_or_else(|| {
+                    connector_core::Error::config("rotate-key needs DATABASE_URL")
+                })?;
+                let db = connector_service::pg::Database::connect(
+                    connector_core::credentials::ExposeSecret::expose_secret(url),
+                    2,
+                )
+                .await?;
+                let n = connector_service::pg::PgCredentialStore::new(db, config.key)
+                    .rotate_key(&new_key)
+                    .await?;
+                eprintln!("re-sealed {n} credentials; start every process with the new key");
+            } else {
+                let store = connector_core::credentials::EncryptedFileStore::open(
+                    config.data_dir.join("credentials.json"),
+                    config.key,
+                )
+                .await?;
+                store.rotate_key(new_key).await?;
+                eprintln!("re-sealed the credential store; start the service with the new key");
+            }
+            Ok(())
         }
         (Command::Worker, false) => Err(connector_core::Error::config(
             "`worker` takes jobs from RabbitMQ: set AMQP_URL and DATABASE_URL (the embedded default runs jobs inside `serve`)",
