@@ -162,6 +162,11 @@ impl Amqp {
         .await
     }
 
+    /// Close the shared connection (before the process exits).
+    pub async fn close(&self) {
+        self.reset().await;
+    }
+
     /// Whether a connection is open now.
     pub async fn is_connected(&self) -> bool {
         match self.current.lock().await.as_ref() {

@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -194,8 +195,15 @@ async fn run(cli: Cli) -> connector_core::Result<()> {
         }
         (Command::Worker, true) => {
             let parts = app::distributed(&config, cancel.clone()).await?;
-            connector_service::amqp::run_worker(parts.amqp, parts.engine, config.prefetch, cancel)
-                .await
+            let result = connector_service::amqp::run_worker(
+                Arc::clone(&parts.amqp),
+                parts.engine,
+                config.prefetch,
+                cancel,
+            )
+            .await;
+            parts.amqp.close().await;
+            result
         }
         (Command::RotateKey, distributed) => {
             let new_key = StoreKey::from_env("CONNECTOR_SERVICE_NEW_KEY")?;

@@ -172,10 +172,13 @@ impl StoreKey {
         let fail = || {
             Error::new(
                 ErrorKind::Decode,
-                format!("credential {key} does not decrypt: wrong key, modified, or moved from another connection"),
+                format!(
+                    "credential {key} does not decrypt: wrong key, modified, or moved from another connection"
+                ),
             )
         };
-        let mut plaintext = open(&self.cipher(), &sealed, &key.associated_data()).ok_or_else(fail)?;
+        let mut plaintext =
+            open(&self.cipher(), &sealed, &key.associated_data()).ok_or_else(fail)?;
         let credential = StoredCredential::from_plaintext(&plaintext);
         plaintext.zeroize();
         credential.ok_or_else(fail)
