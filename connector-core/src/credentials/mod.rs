@@ -49,5 +49,5 @@ pub use statics::{Basic, Bearer, StaticAuth};
 #[cfg(feature = "credential-store")]
 pub use store::{
     CredentialKey, CredentialStore, CredentialStoreExt, EncryptedFileStore, MemoryCredentialStore,
-    StoreKey, StoredCredential, TenantCredentials,
+    SealedCredential, StoreKey, StoredCredential, TenantCredentials,
 };

@@ -111,6 +111,80 @@ impl StoreKey {
     }
 }
 
+/// A credential sealed under a [`StoreKey`] for a store that keeps its
+/// entries elsewhere (a database row): the same ChaCha20-Poly1305 sealing as
+/// [`EncryptedFileStore`], with the [`CredentialKey`] as associated data, so
+/// a row copied to another tenant's or connection's key fails to open.
+///
+/// ```
+/// use connector_core::credentials::{CredentialKey, ExposeSecret, StoreKey, StoredCredential};
+/// let key = StoreKey::generate();
+/// let slot = CredentialKey::new("acme", "jira-main", "jira")?;
+/// let sealed = key.seal_credential(&slot, &StoredCredential::bearer("pat-123"))?;
+/// let opened = key.open_credential(&slot, &sealed)?;
+/// assert_eq!(opened.get("token").unwrap().expose_secret(), "pat-123");
+/// let other = CredentialKey::new("globex", "jira-main", "jira")?;
+/// assert!(key.open_credential(&other, &sealed).is_err());
+/// # Ok::<(), connector_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedCredential {
+    /// The 12-byte nonce, fresh for every seal.
+    pub nonce: Vec<u8>,
+    /// The ciphertext with its authentication tag.
+    pub ciphertext: Vec<u8>,
+}
+
+impl StoreKey {
+    /// Seal `value` for the slot `key`.
+    pub fn seal_credential(
+        &self,
+        key: &CredentialKey,
+        value: &StoredCredential,
+    ) -> Result<SealedCredential> {
+        key.validate()?;
+        let mut plaintext = value.to_plaintext()?;
+        let sealed = seal(&self.cipher(), &plaintext, &key.associated_data());
+        plaintext.zeroize();
+        let sealed = sealed?;
+        let decode = |s: &str| {
+            B64.decode(s)
+                .map_err(|_| Error::new(ErrorKind::Other, "cannot encode a sealed credential"))
+        };
+        Ok(SealedCredential {
+            nonce: decode(&sealed.nonce)?,
+            ciphertext: decode(&sealed.ciphertext)?,
+        })
+    }
+
+    /// Open what [`StoreKey::seal_credential`] sealed for `key`; a
+    /// [`ErrorKind::Decode`] error when it does not authenticate (another
+    /// key, a modified row, or a row moved from another slot).
+    pub fn open_credential(
+        &self,
+        key: &CredentialKey,
+        sealed: &SealedCredential,
+    ) -> Result<StoredCredential> {
+        let sealed = Sealed {
+            nonce: B64.encode(&sealed.nonce),
+            ciphertext: B64.encode(&sealed.ciphertext),
+        };
+        let fail = || {
+            Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "credential {key} does not decrypt: wrong key, modified, or moved from another connection"
+                ),
+            )
+        };
+        let mut plaintext =
+            open(&self.cipher(), &sealed, &key.associated_data()).ok_or_else(fail)?;
+        let credential = StoredCredential::from_plaintext(&plaintext);
+        plaintext.zeroize();
+        credential.ok_or_else(fail)
+    }
+}
+
 impl fmt::Debug for StoreKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("StoreKey([REDACTED])")

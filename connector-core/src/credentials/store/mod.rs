@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::SharedCredentials;
 use crate::{Error, ErrorKind, Result};
 
-pub use encrypted::{EncryptedFileStore, StoreKey};
+pub use encrypted::{EncryptedFileStore, SealedCredential, StoreKey};
 pub use memory::MemoryCredentialStore;
 
 /// Which connection a credential belongs to.
