@@ -97,6 +97,7 @@ async fn main() {
         config.amqp_url = Some(SecretString::from(rabbit.url()));
         config.database_url = Some(SecretString::from(database_url.clone()));
         config.work_queue = format!("bench-{workers}-{}", uuid::Uuid::new_v4());
+        config.fs_root = Some(sources.path().to_path_buf());
         let cancel = CancellationToken::new();
         let parts = app::distributed(&config, cancel.clone()).await.unwrap();
 
@@ -138,6 +139,7 @@ async fn main() {
                     .env("CONNECTOR_SERVICE_OUTPUT_DIR", output.path())
                     .env("CONNECTOR_SERVICE_PREFETCH", "2")
                     .env("CONNECTOR_SERVICE_LOG", "warn")
+                    .env("CONNECTOR_SERVICE_FS_ROOT", sources.path())
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
                     .spawn()

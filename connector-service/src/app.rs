@@ -57,6 +57,9 @@ pub struct ServiceConfig {
     pub sink: SinkKind,
     /// The most a scheduled run is delayed, per connection.
     pub max_jitter: Duration,
+    /// The directory `fs` connections may read under; without it `fs`
+    /// connections are refused (they read the service machine's files).
+    pub fs_root: Option<PathBuf>,
 }
 
 /// Which sink the service writes to.
@@ -95,6 +98,7 @@ impl ServiceConfig {
             prefetch: 2,
             sink: SinkKind::Jsonl,
             max_jitter: Duration::from_secs(60),
+            fs_root: None,
         }
     }
 
@@ -151,6 +155,7 @@ pub async fn embedded_with(
         },
         metrics: Arc::new(Metrics::new()),
         runner_options: config.runner_options(),
+        fs_root: config.fs_root.clone(),
         cancel,
     });
     let (queue, tasks) = InProcessQueue::start(Arc::clone(&engine), config.workers);
@@ -237,6 +242,7 @@ pub async fn distributed(config: &ServiceConfig, cancel: CancellationToken) -> R
         },
         metrics: Arc::new(Metrics::new()),
         runner_options: config.runner_options(),
+        fs_root: config.fs_root.clone(),
         cancel,
     });
     Ok(Distributed {

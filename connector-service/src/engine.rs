@@ -200,6 +200,8 @@ pub struct Engine {
     pub metrics: Arc<Metrics>,
     /// Runner tuning.
     pub runner_options: RunnerOptions,
+    /// The directory `fs` connections may read under; `None`: no `fs`.
+    pub fs_root: Option<std::path::PathBuf>,
     /// Stops running syncs (they commit and fail as cancelled).
     pub cancel: CancellationToken,
 }
@@ -237,8 +239,12 @@ impl Engine {
     ) -> Result<Verification> {
         self.metrics.verifications.inc();
         let result = async {
-            let connector =
-                mapping::build_connector(&envelope.connection_type, settings, Some(&credentials))?;
+            let connector = mapping::build_connector(
+                &envelope.connection_type,
+                settings,
+                Some(&credentials),
+                self.fs_root.as_deref(),
+            )?;
             connector.validate().await
         }
         .await;
@@ -404,8 +410,12 @@ impl Engine {
                 "no credentials are stored for this connection: verify them first (verify_credentials)",
             ));
         }
-        let connector =
-            mapping::build_connector(&job.connection_type, &job.config, credentials.as_ref())?;
+        let connector = mapping::build_connector(
+            &job.connection_type,
+            &job.config,
+            credentials.as_ref(),
+            self.fs_root.as_deref(),
+        )?;
         let mut sink = self.sinks.open(job).await?;
         let runner = SyncRunner::new(job.state_key(), Arc::clone(&self.checkpoints))
             .with_tenant(job.tenant_id.clone())

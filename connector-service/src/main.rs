@@ -42,6 +42,10 @@ struct Cli {
     /// JSONL output directory (default: <data-dir>/output).
     #[arg(long, env = "CONNECTOR_SERVICE_OUTPUT_DIR", global = true)]
     output_dir: Option<PathBuf>,
+    /// Allow `fs` connections, reading directories under this one only
+    /// (without it, `fs` connections are refused).
+    #[arg(long, env = "CONNECTOR_SERVICE_FS_ROOT", global = true)]
+    fs_root: Option<PathBuf>,
     /// Concurrent sync jobs in this process.
     #[arg(
         long,
@@ -141,6 +145,7 @@ async fn run(cli: Cli) -> connector_core::Result<()> {
         config.output_dir = dir;
     }
     config.workers = cli.workers;
+    config.fs_root = cli.fs_root;
     config.commit_every = cli.commit_every;
     config.body_limit = cli.body_limit;
     config.commit_interval = Duration::from_secs(5);

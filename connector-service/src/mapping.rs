@@ -7,6 +7,8 @@
 //! value of the wrong type is an error naming the key, as is a value the
 //! connector itself refuses.
 
+use std::path::Path;
+
 use connector_core::credentials::{ExposeSecret, StoredCredential};
 use connector_core::{Connector, Error, Result};
 use serde_json::{Map, Value, json};
@@ -272,12 +274,21 @@ fn place_credentials(
 }
 
 /// Build the connector; a refusal names the webhook's key instead of the
-/// connector's field where the two differ.
+/// connector's field where the two differ. `fs_root` is the directory `fs`
+/// connections may read under (see [`confine_fs`]).
 pub fn build_connector(
     connection_type: &str,
     keys: &Map<String, Value>,
     credentials: Option<&StoredCredential>,
+    fs_root: Option<&Path>,
 ) -> Result<Box<dyn Connector>> {
+    let confined;
+    let keys = if connection_type == "fs" {
+        confined = confine_fs(keys, fs_root)?;
+        &confined
+    } else {
+        keys
+    };
     let config = connector_config(connection_type, keys, credentials)?;
     connector_sdk::connector_from_config(connection_type, config).map_err(|e| {
         let mut message = e.to_string();
@@ -290,6 +301,50 @@ pub fn build_connector(
         }
         Error::config(message)
     })
+}
+
+/// An `fs` connection reads the service machine's own files, so a webhook
+/// could otherwise ask for any directory the service can read (its own
+/// keys and state among them). It is refused unless the operator named a
+/// root (`--fs-root`), and then its `path` — relative to the root, or
+/// absolute — must resolve, links followed, inside it. The root itself is
+/// never named in the error, which goes back to the caller.
+///
+/// ```
+/// use serde_json::json;
+/// let root = tempfile::tempdir().unwrap();
+/// std::fs::create_dir(root.path().join("docs")).unwrap();
+/// let keys = json!({"path": "docs"}).as_object().cloned().unwrap();
+/// let ok = connector_service::mapping::confine_fs(&keys, Some(root.path())).unwrap();
+/// assert!(ok["path"].as_str().unwrap().ends_with("docs"));
+/// let escape = json!({"path": "/etc"}).as_object().cloned().unwrap();
+/// assert!(connector_service::mapping::confine_fs(&escape, Some(root.path())).is_err());
+/// assert!(connector_service::mapping::confine_fs(&keys, None).is_err());
+/// ```
+pub fn confine_fs(keys: &Map<String, Value>, fs_root: Option<&Path>) -> Result<Map<String, Value>> {
+    let Some(root) = fs_root else {
+        return Err(Error::config(
+            "connection type fs reads the service machine's own files: it is off unless the service runs with --fs-root DIR (CONNECTOR_SERVICE_FS_ROOT), and then reads directories under DIR only",
+        ));
+    };
+    let mut keys = keys.clone();
+    // A missing or non-string `path` is the connector's error to name.
+    let Some(asked) = keys.get("path").and_then(Value::as_str) else {
+        return Ok(keys);
+    };
+    let root = root
+        .canonicalize()
+        .map_err(|e| Error::config(format!("the fs root of this service cannot be read: {e}")))?;
+    let full = root.join(asked).canonicalize().map_err(|_| {
+        Error::config("config key `path`: no such directory under the service's fs root")
+    })?;
+    if !full.starts_with(&root) {
+        return Err(Error::config(
+            "config key `path` is outside the directory fs connections may read (the service's fs root)",
+        ));
+    }
+    keys.insert("path".into(), json!(full));
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -313,7 +368,7 @@ mod tests {
         assert!(err.to_string().contains("`projectKeys`"), "{err}");
         let err = connector_config("jira", &map(json!({"pageSize": -1})), None).unwrap_err();
         assert!(err.to_string().contains("`pageSize`"), "{err}");
-        let err = build_connector("jira", &map(json!({"projectKeys": ["ENG"]})), None)
+        let err = build_connector("jira", &map(json!({"projectKeys": ["ENG"]})), None, None)
             .err()
             .unwrap();
         assert!(err.to_string().contains("base_url"), "{err}");

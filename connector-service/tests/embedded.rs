@@ -30,9 +30,14 @@ impl Drop for Service {
 }
 
 async fn service() -> Service {
+    service_with(None).await
+}
+
+async fn service_with(fs_root: Option<std::path::PathBuf>) -> Service {
     let data = tempfile::tempdir().unwrap();
     let mut config =
         ServiceConfig::new(SecretString::from(TOKEN), StoreKey::generate(), data.path());
+    config.fs_root = fs_root;
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.body_limit = 16 * 1024;
     config.commit_every = 5;
@@ -265,4 +270,44 @@ async fn unknown_config_keys_fail_the_sync_naming_the_key() {
     let messages = wait_status(&s, 5).await;
     let error = messages[4]["error_message"].as_str().unwrap();
     assert!(error.contains("`pageSize`"), "{error}");
+}
+
+#[tokio::test]
+async fn fs_connections_read_only_under_the_operators_root() {
+    let fs_sync = |path: &str| {
+        let mut body = sync_body("t1", "files", "http://unused");
+        body["connection_type"] = json!("fs");
+        body["config"] = json!({ "path": path });
+        body
+    };
+    // No root: a webhook cannot make the service read its own machine.
+    let s = service().await;
+    post(&s.base, TOKEN, &fs_sync("/etc")).await;
+    let messages = wait_status(&s, 2).await;
+    assert_eq!(messages[1]["status"], "sync_failed", "{}", messages[1]);
+    let error = messages[1]["error_message"].as_str().unwrap();
+    assert!(error.contains("--fs-root"), "{error}");
+
+    // With a root: a directory under it syncs; one outside it (by `..`
+    // or an absolute path) fails without naming the root.
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("docs")).unwrap();
+    std::fs::write(root.path().join("docs/a.txt"), "hello").unwrap();
+    let s = service_with(Some(root.path().to_path_buf())).await;
+    post(&s.base, TOKEN, &fs_sync("docs")).await;
+    let messages = wait_status(&s, 2).await;
+    assert_eq!(messages[1]["status"], "sync_completed", "{}", messages[1]);
+    assert_eq!(messages[1]["documents_processed"], 1);
+    for escape in ["../", "/etc"] {
+        let n = s.status.messages().len();
+        post(&s.base, TOKEN, &fs_sync(escape)).await;
+        let messages = wait_status(&s, n + 2).await;
+        let last = &messages[n + 1];
+        assert_eq!(last["status"], "sync_failed", "{last}");
+        let error = last["error_message"].as_str().unwrap();
+        assert!(
+            error.contains("`path`") && !error.contains(&*root.path().to_string_lossy()),
+            "{error}"
+        );
+    }
 }
