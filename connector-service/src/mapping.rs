@@ -113,6 +113,17 @@ const S3: &[ConfigKey] = &[
     k("extract", "extract", Bool),
 ];
 
+const GDRIVE: &[ConfigKey] = &[
+    k("myDrive", "my_drive", Bool),
+    k("sharedDrives", "shared_drives", List),
+    k("allSharedDrives", "all_shared_drives", Bool),
+    k("folders", "folders", List),
+    k("permissions", "permissions", Bool),
+    k("docsFormat", "docs_format", Str),
+    k("extract", "extract", Bool),
+    k("maxTextBytes", "max_text_bytes", Int),
+];
+
 const GITHUB: &[ConfigKey] = &[
     k("baseUrl", "base_url", Str),
     k("url", "base_url", Str),
@@ -153,6 +164,7 @@ pub fn config_keys(connection_type: &str) -> Option<&'static [ConfigKey]> {
         "servicenow" => SERVICENOW,
         "s3" => S3,
         "github" => GITHUB,
+        "gdrive" => GDRIVE,
         "fs" => FS,
         _ => return None,
     })
@@ -259,6 +271,19 @@ fn place_credentials(
         .collect();
     match connection_type {
         "fs" => {}
+        // A service account's key (the JSON Google issues, as a string) and
+        // the user it acts for, or a user's OAuth client and refresh token.
+        "gdrive" => {
+            let mut fields = fields;
+            let credentials = match fields.remove("service_account_key") {
+                Some(key) => json!({"service_account": {
+                    "key": key,
+                    "subject": fields.remove("subject"),
+                }}),
+                None => json!({ "oauth": fields }),
+            };
+            out.insert("credentials".into(), credentials);
+        }
         "github" => {
             for (name, value) in fields {
                 out.insert(name, value);
@@ -384,5 +409,32 @@ mod tests {
         .unwrap();
         assert_eq!(out["prefixes"], json!(["a/", "b/"]));
         assert_eq!(out["credentials"], json!("anonymous"));
+    }
+
+    #[test]
+    fn gdrive_credentials_go_where_the_connector_takes_them() {
+        let keys = map(json!({"sharedDrives": "Engineering,Legal", "myDrive": false}));
+        let sa = StoredCredential::new()
+            .with("service_account_key", r#"{"type":"service_account"}"#)
+            .with("subject", "admin@acme.com");
+        let config = connector_config("gdrive", &keys, Some(&sa)).unwrap();
+        assert_eq!(config["shared_drives"], json!(["Engineering", "Legal"]));
+        assert_eq!(
+            config["credentials"]["service_account"]["subject"],
+            "admin@acme.com"
+        );
+        let user = StoredCredential::new()
+            .with("client_id", "c")
+            .with("client_secret", "s")
+            .with("refresh_token", "1//r");
+        let connector = build_connector("gdrive", &keys, Some(&user), None).unwrap();
+        assert_eq!(connector.kind(), "gdrive");
+        // The API and token URLs are not a tenant's to set.
+        let err = connector_config("gdrive", &map(json!({"tokenUrl": "https://evil"})), None)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown config key `tokenUrl`"),
+            "{err}"
+        );
     }
 }
