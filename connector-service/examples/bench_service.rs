@@ -13,7 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-#[path = "../tests/support/jira.rs"]
+#[path = "../../connector-jira/tests/support/mod.rs"]
 mod jira;
 #[path = "../tests/support/servers.rs"]
 #[allow(dead_code)]
