@@ -380,10 +380,17 @@ mod tests {
         v.as_object().cloned().unwrap_or_default()
     }
 
+    /// Kinds the SDK has that the service does not take yet, and why.
+    const NOT_SERVED: &[(&str, &str)] = &[(
+        "web",
+        "a crawl keeps its frontier in a directory of its own, which the service does not assign per connection yet",
+    )];
+
     #[test]
     fn every_kind_has_a_table() {
         for kind in connector_sdk::KINDS {
-            assert!(config_keys(kind).is_some(), "{kind}");
+            let refused = NOT_SERVED.iter().any(|(k, _)| k == kind);
+            assert_eq!(config_keys(kind).is_none(), refused, "{kind}");
         }
     }
 
