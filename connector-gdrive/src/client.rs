@@ -5,7 +5,7 @@
 
 use connector_core::credentials::SharedCredentials;
 use connector_core::http::HttpClient;
-use connector_core::json::RawRecord;
+use connector_core::json::{RawRecord, SplitPage};
 use connector_core::paging::{Page, PageCursor, PageStream, Pager};
 use connector_core::url::segment;
 use connector_core::{Error, ErrorKind, Result};
@@ -133,17 +133,9 @@ impl DriveClient {
                 Err(b) => b.id.clone(),
             })
             .pages(first.map(PageCursor::Token), move |cursor| {
-                let (client, mut params) = (client.clone(), params.clone());
+                let (client, params) = (client.clone(), params.clone());
                 async move {
-                    if let Some(PageCursor::Token(token)) = cursor {
-                        params.push(("pageToken", token));
-                    }
-                    let page = client
-                        .http
-                        .get("/files")
-                        .query(&params)
-                        .fetch_page("files")
-                        .await?;
+                    let (page, next) = client.token_page("/files", params, cursor, "files").await?;
                     if page
                         .envelope
                         .get("incompleteSearch")
@@ -152,11 +144,7 @@ impl DriveClient {
                     {
                         tracing::warn!("Drive says the listing is incomplete (incompleteSearch)");
                     }
-                    let next = next_token(&page.envelope, "nextPageToken")?;
-                    Ok(Page::new(
-                        page.records.iter().map(|r| decode(r, "id")).collect(),
-                        next.map(PageCursor::Token),
-                    ))
+                    Ok(Page::new(decode_all(&page, "id"), next))
                 }
             })
     }
@@ -209,19 +197,12 @@ impl DriveClient {
                 (!ids.is_empty()).then(|| ids.join("\n"))
             })
             .pages(Some(PageCursor::Token(token)), move |cursor| {
-                let (client, mut params) = (client.clone(), params.clone());
+                let (client, params) = (client.clone(), params.clone());
                 async move {
-                    if let Some(PageCursor::Token(token)) = cursor {
-                        params.push(("pageToken", token));
-                    }
-                    let page = client
-                        .http
-                        .get("/changes")
-                        .query(&params)
-                        .fetch_page("changes")
+                    let (page, next) = client
+                        .token_page("/changes", params, cursor, "changes")
                         .await?;
-                    let changes = page.records.iter().map(|r| decode(r, "fileId")).collect();
-                    let next = next_token(&page.envelope, "nextPageToken")?;
+                    let changes = decode_all(&page, "fileId");
                     let new_start = next_token(&page.envelope, "newStartPageToken")?;
                     match (next, new_start) {
                         (Some(next), _) => Ok(Page::new(
@@ -229,7 +210,7 @@ impl DriveClient {
                                 changes,
                                 new_start: None,
                             }],
-                            Some(PageCursor::Token(next)),
+                            Some(next),
                         )),
                         (None, Some(new_start)) => Ok(Page::last(vec![ChangesPage {
                             changes,
@@ -250,24 +231,14 @@ impl DriveClient {
         Pager::new("the shared drive list").pages(None, move |cursor| {
             let client = client.clone();
             async move {
-                let mut params = vec![
+                let params = vec![
                     ("pageSize", "100".to_owned()),
                     ("fields", "nextPageToken,drives(id,name)".to_owned()),
                 ];
-                if let Some(PageCursor::Token(token)) = cursor {
-                    params.push(("pageToken", token));
-                }
-                let page = client
-                    .http
-                    .get("/drives")
-                    .query(&params)
-                    .fetch_page("drives")
+                let (page, next) = client
+                    .token_page("/drives", params, cursor, "drives")
                     .await?;
-                let next = next_token(&page.envelope, "nextPageToken")?;
-                Ok(Page::new(
-                    page.records.iter().map(|r| decode(r, "id")).collect(),
-                    next.map(PageCursor::Token),
-                ))
+                Ok(Page::new(decode_all(&page, "id"), next))
             }
         })
     }
@@ -291,25 +262,15 @@ impl DriveClient {
             .pages(None, move |cursor| {
                 let (client, path) = (client.clone(), path.clone());
                 async move {
-                    let mut params = vec![
+                    let params = vec![
                         ("supportsAllDrives", "true".to_owned()),
                         ("pageSize", "100".to_owned()),
                         ("fields", PERMISSION_FIELDS.to_owned()),
                     ];
-                    if let Some(PageCursor::Token(token)) = cursor {
-                        params.push(("pageToken", token));
-                    }
-                    let page = client
-                        .http
-                        .get(&path)
-                        .query(&params)
-                        .fetch_page("permissions")
+                    let (page, next) = client
+                        .token_page(&path, params, cursor, "permissions")
                         .await?;
-                    let next = next_token(&page.envelope, "nextPageToken")?;
-                    Ok(Page::new(
-                        page.records.iter().map(|r| decode(r, "id")).collect(),
-                        next.map(PageCursor::Token),
-                    ))
+                    Ok(Page::new(decode_all(&page, "id"), next))
                 }
             }))
     }
@@ -317,25 +278,42 @@ impl DriveClient {
     /// A Google Workspace file exported as `mime` (`GET /files/{id}/export`),
     /// refused when over `cap` bytes.
     pub async fn export(&self, id: &str, mime: &str, cap: u64) -> Result<Vec<u8>> {
-        let response = self
-            .http
-            .get(&format!("/files/{}/export", segment(id)?))
-            .query(&[("mimeType", mime)])
-            .send()
-            .await?;
-        Ok(response.bytes_capped(cap).await?.to_vec())
+        let path = format!("/files/{}/export", segment(id)?);
+        self.bytes(&path, &[("mimeType", mime)], cap).await
     }
 
     /// A file's bytes (`GET /files/{id}?alt=media`), refused when over `cap`.
     pub async fn download(&self, id: &str, cap: u64) -> Result<Vec<u8>> {
-        let response = self
-            .http
-            .get(&format!("/files/{}", segment(id)?))
-            .query(&[("alt", "media"), ("supportsAllDrives", "true")])
-            .send()
-            .await?;
+        let path = format!("/files/{}", segment(id)?);
+        let query = [("alt", "media"), ("supportsAllDrives", "true")];
+        self.bytes(&path, &query, cap).await
+    }
+
+    async fn bytes(&self, path: &str, query: &[(&str, &str)], cap: u64) -> Result<Vec<u8>> {
+        let response = self.http.get(path).query(query).send().await?;
         Ok(response.bytes_capped(cap).await?.to_vec())
     }
+
+    /// One page of a `pageToken` listing: the `key` records at `path` with
+    /// `params`, from `cursor`, and the cursor of the next page.
+    async fn token_page(
+        &self,
+        path: &str,
+        mut params: Vec<(&'static str, String)>,
+        cursor: Option<PageCursor>,
+        key: &str,
+    ) -> Result<(SplitPage, Option<PageCursor>)> {
+        if let Some(PageCursor::Token(token)) = cursor {
+            params.push(("pageToken", token));
+        }
+        let page = self.http.get(path).query(&params).fetch_page(key).await?;
+        let next = next_token(&page.envelope, "nextPageToken")?;
+        Ok((page, next.map(PageCursor::Token)))
+    }
+}
+
+fn decode_all<T: DeserializeOwned>(page: &SplitPage, id_key: &str) -> Vec<Record<T>> {
+    page.records.iter().map(|r| decode(r, id_key)).collect()
 }
 
 /// A page token field: absent, or a non-empty string; anything else is a
