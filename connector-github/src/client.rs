@@ -119,12 +119,13 @@ impl GitHubClient {
         at: Option<&str>,
         path: &str,
         query: &[(&str, String)],
+        key: &str,
     ) -> Result<(Vec<RawRecord>, Option<String>)> {
         let request = match at {
             Some(url) => self.http.get(url),
             None => self.http.get(path).query(query),
         };
-        let page = request.fetch_page("").await?;
+        let page = request.fetch_page(key).await?;
         Ok((page.records, page.link_next))
     }
 
@@ -142,7 +143,9 @@ impl GitHubClient {
         at: Option<&str>,
         path: &str,
         query: &[(&str, String)],
+        key: &str,
     ) -> Result<(Vec<RawRecord>, Option<String>)> {
+        let records_key = key;
         let key = match at {
             Some(url) => url.to_owned(),
             None => format!("{path}?{query:?}"),
@@ -155,7 +158,7 @@ impl GitHubClient {
         if let Some(known) = &known {
             request = request.header(IF_NONE_MATCH, known.etag.clone());
         }
-        match request.fetch_page_with_headers("").await {
+        match request.fetch_page_with_headers(records_key).await {
             Ok((page, headers)) => {
                 if let Some(etag) = headers.get(ETAG) {
                     let mut remembered = lock(&self.remembered);
@@ -235,7 +238,7 @@ impl GitHubClient {
         path: String,
         query: Vec<(&'static str, String)>,
     ) -> PageStream<RawRecord> {
-        self.link_pages_with(what, path, query, false)
+        self.link_pages_with(what, path, query, false, "")
     }
 
     /// [`link_pages`](Self::link_pages), each page a conditional request.
@@ -245,7 +248,20 @@ impl GitHubClient {
         path: String,
         query: Vec<(&'static str, String)>,
     ) -> PageStream<RawRecord> {
-        self.link_pages_with(what, path, query, true)
+        self.link_pages_with(what, path, query, true, "")
+    }
+
+    /// [`link_pages_conditional`](Self::link_pages_conditional) for a
+    /// listing whose pages hold their records under `key` of an object
+    /// (`{"total_count": …, "repositories": […]}`).
+    pub(crate) fn link_pages_conditional_in(
+        &self,
+        what: String,
+        path: String,
+        query: Vec<(&'static str, String)>,
+        key: &'static str,
+    ) -> PageStream<RawRecord> {
+        self.link_pages_with(what, path, query, true, key)
     }
 
     fn link_pages_with(
@@ -254,6 +270,7 @@ impl GitHubClient {
         path: String,
         query: Vec<(&'static str, String)>,
         conditional: bool,
+        key: &'static str,
     ) -> PageStream<RawRecord> {
         let client = self.clone();
         Pager::new(what)
@@ -276,10 +293,10 @@ impl GitHubClient {
                     };
                     let (records, next) = if conditional {
                         client
-                            .page_conditional(at.as_deref(), &path, &query)
+                            .page_conditional(at.as_deref(), &path, &query, key)
                             .await?
                     } else {
-                        client.page(at.as_deref(), &path, &query).await?
+                        client.page(at.as_deref(), &path, &query, key).await?
                     };
                     Ok(Page::new(records, next.map(PageCursor::Url)))
                 }

@@ -2,7 +2,7 @@
 //! reads from JSON or TOML, checked once by
 //! [`GitHubConnector::new`](crate::GitHubConnector::new).
 
-use connector_core::credentials::{Bearer, SecretString, SharedCredentials};
+use connector_core::credentials::{Bearer, ExposeSecret, SecretString, SharedCredentials};
 use connector_core::options::SourceOptions;
 use connector_core::{Error, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -324,6 +324,17 @@ impl GitHubConfig {
                 "token: set a personal access token (classic or fine-grained) with read access to the repositories' issues and pull requests, or app: a GitHub App installation",
             )),
         }
+    }
+
+    /// Whether requests carry an App installation token: `app`, or a
+    /// `token` of the installation kind (`ghs_…`). Such a token has no user
+    /// behind it.
+    pub(crate) fn signs_in_as_installation(&self) -> bool {
+        self.app.is_some()
+            || self
+                .token
+                .as_ref()
+                .is_some_and(|t| t.expose_secret().starts_with("ghs_"))
     }
 
     /// The owners' repository filter.

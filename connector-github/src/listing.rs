@@ -110,7 +110,7 @@ pub(crate) async fn changed_since(
         ("per_page", "1".to_owned()),
     ];
     let (records, _) = client
-        .page_conditional(None, &path, &query)
+        .page_conditional(None, &path, &query, "")
         .await
         .map_err(|e| client.explain(&format!("the issues of {repo}"), e))?;
     Ok(match records.into_iter().next() {
@@ -140,7 +140,7 @@ async fn fetch(
         query.push(("page", cursor.page.to_string()));
     }
     let (records, link_next) = client
-        .page(None, &path, &query)
+        .page(None, &path, &query, "")
         .await
         .map_err(|e| client.explain(&format!("the issues of {repo}"), e))?;
     let items: Vec<Listed> = records.into_iter().map(Listed).collect();

@@ -1,9 +1,10 @@
 //! The repositories in scope: those named, and those of the owners that
 //! pass the filters, sorted by name (the order checkpoints rely on).
 
+use connector_core::json::RawRecord;
 use connector_core::paging::PageStream;
 use connector_core::url::segment;
-use connector_core::{ErrorKind, Result};
+use connector_core::{Error, ErrorKind, Result};
 use futures::StreamExt;
 
 use crate::client::{GitHubClient, PER_PAGE};
@@ -27,8 +28,9 @@ pub(crate) async fn in_scope(
         })?;
         repos.push(repo);
     }
+    let installation = config.signs_in_as_installation();
     for (i, owner) in config.owners.iter().enumerate() {
-        let listed = owner_repos(client, owner)
+        let listed = owner_repos(client, owner, installation)
             .await
             .map_err(|e| e.context(format_args!("owners[{i}]")))?;
         repos.extend(
@@ -43,13 +45,17 @@ pub(crate) async fn in_scope(
 }
 
 /// An owner's repositories: an organization's (`/orgs/{org}/repos`), or,
-/// when there is no such organization, a user's: the signed-in user's own
-/// (`/user/repos`, private ones included), anyone else's public ones
-/// (`/users/{user}/repos`).
-async fn owner_repos(client: &GitHubClient, owner: &str) -> Result<Vec<Repo>> {
+/// when there is no such organization, a user's: for an App installation
+/// those of the installation's repositories (`/installation/repositories`)
+/// the user owns; for a token, the signed-in user's own (`/user/repos`),
+/// private ones included, anyone else's public ones (`/users/{user}/repos`).
+async fn owner_repos(client: &GitHubClient, owner: &str, installation: bool) -> Result<Vec<Repo>> {
     let org = format!("/orgs/{}/repos", segment(owner)?);
     let query = vec![("type", "all".to_owned())];
     match collect(client, format!("organization {owner}"), org, query).await {
+        Err(e) if e.kind() == ErrorKind::NotFound && installation => {
+            installed_repos_of(client, owner).await
+        }
         Err(e) if e.kind() == ErrorKind::NotFound => {
             if signed_in_as(client)
                 .await
@@ -70,6 +76,39 @@ async fn owner_repos(client: &GitHubClient, owner: &str) -> Result<Vec<Repo>> {
         }
         other => other,
     }
+}
+
+/// The installation's repositories owned by `owner`. An installation
+/// token has no user behind it (`/user/repos` is refused) and
+/// `/users/{user}/repos` would show public repositories only: the
+/// installation's own listing holds every repository the App may read.
+async fn installed_repos_of(client: &GitHubClient, owner: &str) -> Result<Vec<Repo>> {
+    let what = "the App installation".to_owned();
+    let query = vec![("per_page", PER_PAGE.to_owned())];
+    let pages = client.link_pages_conditional_in(
+        format!("GitHub repositories of {what}"),
+        "/installation/repositories".to_owned(),
+        query,
+        "repositories",
+    );
+    let repos: Vec<Repo> = decoded(client, &what, pages)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.full_name
+                .split_once('/')
+                .is_some_and(|(o, _)| o.eq_ignore_ascii_case(owner))
+        })
+        .collect();
+    if repos.is_empty() {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "{owner} is no organization, and the App installation reads no repository of a user {owner}: install the App on that account, or check the name"
+            ),
+        ));
+    }
+    Ok(repos)
 }
 
 /// The signed-in user's login; `None` for an installation token, which
@@ -95,8 +134,18 @@ async fn collect(
     mut query: Vec<(&'static str, String)>,
 ) -> Result<Vec<Repo>> {
     query.push(("per_page", PER_PAGE.to_owned()));
-    let mut pages: PageStream<_> =
+    let pages =
         client.link_pages_conditional(format!("GitHub repositories of {what}"), path, query);
+    decoded(client, &what, pages).await
+}
+
+/// The repositories of a listing; an unreadable one is skipped with a
+/// warning.
+async fn decoded(
+    client: &GitHubClient,
+    what: &str,
+    mut pages: PageStream<RawRecord>,
+) -> Result<Vec<Repo>> {
     let mut repos = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| client.explain(&format!("the repositories of {what}"), e))?;

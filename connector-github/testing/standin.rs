@@ -18,6 +18,11 @@ use wiremock::{Request, Respond, ResponseTemplate};
 /// The token the stand-in accepts.
 pub const TOKEN: &str = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
 
+/// A GitHub App installation token the stand-in accepts: no user behind it
+/// (`/user` is refused), and `/installation/repositories` lists what the
+/// installation may read, private repositories included.
+pub const INSTALLATION_TOKEN: &str = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
+
 /// A fixed instant `n` minutes after 2024-03-01 09:00 UTC.
 pub fn at(n: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::minutes(n)
@@ -296,6 +301,12 @@ impl StandIn {
     /// A page of `items` (JSON texts) at 1-based `page` of `per`, with the
     /// `Link` header GitHub sends.
     fn paged(&self, req: &Request, items: Vec<String>) -> ResponseTemplate {
+        self.paged_in(req, items, None)
+    }
+
+    /// [`paged`](Self::paged), the items under `key` of an object with their
+    /// `total_count` (as `/installation/repositories` answers) when given.
+    fn paged_in(&self, req: &Request, items: Vec<String>, key: Option<&str>) -> ResponseTemplate {
         let q = query(req);
         let per = q
             .get("per_page")
@@ -310,7 +321,14 @@ impl StandIn {
         let start = (page - 1) * per;
         let slice: Vec<String> = items.iter().skip(start).take(per).cloned().collect();
         let last = items.len().div_ceil(per).max(1);
-        let body = format!("[{}]", slice.join(","));
+        let body = match key {
+            None => format!("[{}]", slice.join(",")),
+            Some(key) => format!(
+                "{{\"total_count\":{},\"repository_selection\":\"all\",\"{key}\":[{}]}}",
+                items.len(),
+                slice.join(",")
+            ),
+        };
         let Some(mut t) = self.conditional(req, &body) else {
             return self.not_modified(req, &body);
         };
@@ -405,7 +423,8 @@ impl Respond for StandIn {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if auth != format!("Bearer {TOKEN}") {
+        let installation = auth == format!("Bearer {INSTALLATION_TOKEN}");
+        if auth != format!("Bearer {TOKEN}") && !installation {
             return ResponseTemplate::new(401).set_body_json(json!({
                 "message": "Bad credentials",
                 "documentation_url": "https://docs.github.com/rest",
@@ -426,6 +445,27 @@ impl Respond for StandIn {
                 .cloned()
         };
         match path.as_slice() {
+            ["user"] | ["user", "repos"] if installation => {
+                ResponseTemplate::new(403).set_body_json(json!({
+                    "message": "Resource not accessible by integration",
+                    "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+                    "status": "403"
+                }))
+            }
+            ["installation", "repositories"] if !installation => {
+                ResponseTemplate::new(403).set_body_json(json!({
+                    "message": "You must authenticate with an installation access token in order to list repositories for an installation.",
+                    "documentation_url": "https://docs.github.com/rest/apps/installations#list-repositories-accessible-to-the-app-installation",
+                    "status": "403"
+                }))
+            }
+            ["installation", "repositories"] => {
+                // Installed on every owner of the stand-in, all repositories.
+                let items: Vec<String> =
+                    db.repos.iter().map(|r| Self::repo_json(r).to_string()).collect();
+                drop(db);
+                self.paged_in(req, items, Some("repositories"))
+            }
             ["user"] => self.ok().set_body_json(user("octocat")),
             ["user", "repos"] => {
                 // The signed-in user, octocat: every repository it owns.

@@ -12,12 +12,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine as _;
 use chrono::Utc;
-use connector_core::LoadConnector;
+use connector_core::{Connector, LoadConnector};
 use connector_github::{GitHubAppConfig, GitHubConfig, GitHubConnector};
 use connector_testing::drain;
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RsaKeyPair, UnparsedPublicKey};
 use serde_json::{Value, json};
-use support::standin::{TOKEN, org};
+use support::standin::{INSTALLATION_TOKEN, TOKEN, org};
 use support::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -170,4 +170,69 @@ async fn a_wrong_key_is_refused_naming_the_installation() {
     let e = out.error.unwrap();
     assert!(e.to_string().contains("installation 42"), "{e}");
     assert!(!e.to_string().contains("BEGIN"), "{e}");
+}
+
+/// An App installed on a user's account: the user is no organization and
+/// an installation token has no user, so the user's repositories come
+/// from the installation's own listing — private ones included, other
+/// owners' left out. (`/users/{user}/repos` would show the public ones
+/// only.)
+#[tokio::test]
+async fn an_app_installed_on_a_user_reads_its_private_repositories() {
+    let mut db = org(3, 2);
+    db.repos[0].owner = "octocat".into();
+    db.repos[1].owner = "octocat".into();
+    db.repos[1].private = true;
+    let (server, _) = serve(db).await;
+    Mock::given(method("POST"))
+        .and(path("/app/installations/42/access_tokens"))
+        .respond_with(Mint {
+            tokens: vec![INSTALLATION_TOKEN],
+            life: 3600,
+            calls: Arc::new(AtomicUsize::new(0)),
+            public: public_key(),
+        })
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let github = |owner: &str| {
+        GitHubConnector::new(
+            GitHubConfig::new()
+                .base_url(server.uri())
+                .owners([owner])
+                .app(GitHubAppConfig::new("123456", 42, KEY))
+                .options(options()),
+        )
+        .unwrap()
+    };
+    let octocat = github("octocat");
+    let offered = octocat.validate().await.unwrap();
+    let keys: Vec<&str> = offered
+        .get("repositories")
+        .iter()
+        .map(|c| c.key.as_str())
+        .collect();
+    assert_eq!(keys, ["octocat/repo-0", "octocat/repo-1"]);
+    let out = drain(octocat.load()).await;
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.documents.len(), 4, "both repositories' issues");
+
+    // An installation token given as `token` is read the same way.
+    let as_token = GitHubConnector::new(
+        GitHubConfig::new()
+            .base_url(server.uri())
+            .owners(["octocat"])
+            .token(INSTALLATION_TOKEN)
+            .options(options()),
+    )
+    .unwrap();
+    assert_eq!(
+        as_token.validate().await.unwrap().get("repositories").len(),
+        2
+    );
+
+    // An account the App is not installed on: one line that says so.
+    let e = github("nobody").validate().await.unwrap_err().to_string();
+    assert!(e.contains("install the App on that account"), "{e}");
+    assert!(!e.contains(INSTALLATION_TOKEN), "{e}");
 }
