@@ -113,7 +113,8 @@ impl GitHubClient {
     }
 
     /// One page of a listing: `path` with `query` for the first page, the
-    /// `Link` target after it. The records, raw, and the next page's URL.
+    /// `Link` target after it. The records (the body's array, or the array
+    /// under `key` when it is not empty), raw, and the next page's URL.
     pub(crate) async fn page(
         &self,
         at: Option<&str>,
@@ -145,12 +146,11 @@ impl GitHubClient {
         query: &[(&str, String)],
         key: &str,
     ) -> Result<(Vec<RawRecord>, Option<String>)> {
-        let records_key = key;
-        let key = match at {
+        let request_key = match at {
             Some(url) => url.to_owned(),
             None => format!("{path}?{query:?}"),
         };
-        let known = lock(&self.remembered).get(&key).cloned();
+        let known = lock(&self.remembered).get(&request_key).cloned();
         let mut request = match at {
             Some(url) => self.http.get(url),
             None => self.http.get(path).query(query),
@@ -158,7 +158,7 @@ impl GitHubClient {
         if let Some(known) = &known {
             request = request.header(IF_NONE_MATCH, known.etag.clone());
         }
-        match request.fetch_page_with_headers(records_key).await {
+        match request.fetch_page_with_headers(key).await {
             Ok((page, headers)) => {
                 if let Some(etag) = headers.get(ETAG) {
                     let mut remembered = lock(&self.remembered);
@@ -166,7 +166,7 @@ impl GitHubClient {
                         remembered.clear();
                     }
                     remembered.insert(
-                        key,
+                        request_key,
                         Remembered {
                             etag: etag.clone(),
                             records: page.records.clone(),
