@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
-use connector_core::paging::{PageCursor, PageStream};
+use connector_core::paging::{PageCursor, PageStream, until_error};
 use connector_core::{Checkpoint, Item, ItemStream, Result, TimeWindow};
 use futures::stream::{self, StreamExt};
 
@@ -73,7 +73,7 @@ pub(crate) fn documents(
         tasks: VecDeque::from([Task::Resolve]),
         done: false,
     };
-    stream::unfold(run, |mut run| async move {
+    let items = stream::unfold(run, |mut run| async move {
         if run.done {
             return None;
         }
@@ -89,16 +89,8 @@ pub(crate) fn documents(
     })
     .flatten()
     .map(Work::run)
-    .buffered(order)
-    // An error ends the stream: nothing after it.
-    .scan(false, |failed, item| {
-        let out = (!*failed).then(|| {
-            *failed = item.is_err();
-            item
-        });
-        futures::future::ready(out)
-    })
-    .boxed()
+    .buffered(order);
+    until_error(items).boxed()
 }
 
 impl Run {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use futures::stream::{self, BoxStream, Stream, StreamExt, TryStreamExt};
 
-use connector_core::paging::{Page, PageCursor, Pager};
+use connector_core::paging::{Page, PageCursor, Pager, until_error};
 use connector_core::{Error, ErrorKind, Result};
 
 use crate::client::{Record, S3Api, record_key};
@@ -140,17 +140,4 @@ async fn first(
     }
     items.truncate(max);
     Ok(items)
-}
-
-/// Ends `stream` after its first error.
-fn until_error<T: Send + 'static>(
-    stream: impl Stream<Item = Result<T>> + Send + 'static,
-) -> impl Stream<Item = Result<T>> + Send + 'static {
-    stream.scan(false, |failed, item| {
-        if *failed {
-            return futures::future::ready(None);
-        }
-        *failed = item.is_err();
-        futures::future::ready(Some(item))
-    })
 }

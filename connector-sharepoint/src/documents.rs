@@ -9,6 +9,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
+use connector_core::paging::until_error;
 use connector_core::{Checkpoint, Error, ErrorKind, Item, ItemStream, Result};
 use futures::stream::{self, StreamExt};
 
@@ -87,7 +88,7 @@ pub(crate) fn documents(ctx: Arc<Ctx>, from: SharePointCheckpoint) -> ItemStream
         drives: HashSet::new(),
         done: false,
     };
-    stream::unfold(run, |mut run| async move {
+    let items = stream::unfold(run, |mut run| async move {
         if run.done {
             return None;
         }
@@ -107,16 +108,8 @@ pub(crate) fn documents(ctx: Arc<Ctx>, from: SharePointCheckpoint) -> ItemStream
     })
     .flatten()
     .map(Work::run)
-    .buffered(window)
-    // An error ends the stream: nothing after it.
-    .scan(false, |failed, item| {
-        let out = (!*failed).then(|| {
-            *failed = item.is_err();
-            item
-        });
-        futures::future::ready(out)
-    })
-    .boxed()
+    .buffered(window);
+    until_error(items).boxed()
 }
 
 impl Run {

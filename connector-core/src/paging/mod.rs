@@ -50,7 +50,7 @@ use tokio::sync::mpsc;
 use crate::error::{Error, ErrorKind, Result};
 
 pub use guard::id_key;
-pub use sub::{Capped, collect_capped, ordered};
+pub use sub::{Capped, collect_capped, ordered, until_error};
 
 use guard::Guard;
 

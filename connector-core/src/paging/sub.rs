@@ -99,3 +99,29 @@ where
         .map(work)
         .buffered(concurrency.max(1))
 }
+
+/// `stream` ended after its first error: the error is the last item, and
+/// nothing the stream would have yielded after it comes out (a connector's
+/// items after a failed listing would be read as the whole source).
+///
+/// ```
+/// use connector_core::paging::until_error;
+/// use connector_core::{Error, ErrorKind, Result};
+/// use futures::StreamExt;
+/// # async fn demo() {
+/// let items: Vec<Result<u32>> = vec![Ok(1), Err(Error::new(ErrorKind::Decode, "bad page")), Ok(2)];
+/// let out: Vec<Result<u32>> = until_error(futures::stream::iter(items)).collect().await;
+/// assert_eq!(out.len(), 2);
+/// assert!(out[1].is_err());
+/// # }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(demo());
+/// ```
+pub fn until_error<T>(stream: impl Stream<Item = Result<T>>) -> impl Stream<Item = Result<T>> {
+    stream.scan(false, |failed, item| {
+        let out = (!*failed).then(|| {
+            *failed = item.is_err();
+            item
+        });
+        futures::future::ready(out)
+    })
+}
